@@ -1,0 +1,46 @@
+"""gradflows: the library behind "Gradient Flows: deep learning through ODEs, PDEs and control".
+
+Modules follow mathematical objects, not chapters:
+
+* :mod:`gradflows.device` -- device choice, seeding, the book/paper size switch
+* :mod:`gradflows.ode_optimizers` -- optimizers as ODEs with Lyapunov energies
+* :mod:`gradflows.adam` -- discrete Adam and its relation to the Adam ODE
+* :mod:`gradflows.batches` -- random batches as a splitting method
+* :mod:`gradflows.weak_solutions` -- gradient flows of non-smooth objectives
+* :mod:`gradflows.nets` -- networks and weight norms
+* :mod:`gradflows.backprop` -- back-propagation as products of Jacobians
+* :mod:`gradflows.landscapes` -- test objectives
+* :mod:`gradflows.rates` -- fitted convergence rates
+* :mod:`gradflows.plotting` -- the book's figure style
+"""
+
+from . import (
+    adam,
+    backprop,
+    batches,
+    landscapes,
+    nets,
+    ode_optimizers,
+    plotting,
+    rates,
+    weak_solutions,
+)
+from .device import by_scale, get_device, scale, seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "adam",
+    "backprop",
+    "batches",
+    "by_scale",
+    "get_device",
+    "landscapes",
+    "nets",
+    "ode_optimizers",
+    "plotting",
+    "rates",
+    "scale",
+    "seed",
+    "weak_solutions",
+]

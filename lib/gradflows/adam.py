@@ -1,0 +1,144 @@
+"""Discrete Adam as a time discretization of the Adam ODE (5.23).
+
+With ``V = -Z`` (first moment), ``Vhat = D`` (second moment) and the
+dictionary ``dt = alpha``, ``beta1 = 1 - dt/eps1``, ``beta2 = 1 - dt/eps2``
+(Remark 5.2.7), explicit Euler on (5.23) is the scheme (5.25). Adam
+(Kingma and Ba) differs from (5.25) in three places, each one a switch of
+:func:`adam`:
+
+* ``bias_correction``: ``"none"`` as in (5.25)/(5.26); ``"standard"`` divides
+  *copies* of the moments by ``1 - beta**(n+1)`` (what Adam and ``torch.optim.Adam`` do);
+  ``"recursive"`` feeds the corrected moments back into the recursion, as (5.27)
+  is printed (with the exponent shifted from ``n`` to ``n+1``, otherwise the first
+  step divides by zero).
+* ``use_new_moments``: Adam moves ``W`` with the moments just updated
+  (``n+1``); (5.25)-(5.27) as printed use the old ones (``n``).
+* ``eps``: Adam adds ``eps`` to ``sqrt(D)``; the ODE has ``eps = 0`` and
+  needs ``D > 0``.
+
+Notebook ``01-sgd/02-momentum-and-adam``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from ._validation import as_tensor, check_finite, check_int, check_nonnegative, check_positive
+from .device import show_progress
+from .ode_optimizers import DivergenceError, Trajectory
+
+__all__ = ["adam", "adam_to_ode", "ode_to_adam"]
+
+_CORRECTIONS = ("standard", "none", "recursive")
+
+
+def adam_to_ode(lr: float, beta1: float, beta2: float) -> tuple[float, float, float]:
+    """Map Adam's ``(lr, beta1, beta2)`` to the ODE's ``(dt, eps1, eps2)`` (Remark 5.2.7).
+
+    ``dt = lr``, ``eps1 = lr / (1 - beta1)``, ``eps2 = lr / (1 - beta2)``. The
+    defaults ``(1e-3, 0.9, 0.999)`` give ``eps1 = 0.01`` and ``eps2 = 1``.
+    """
+    lr = check_positive("lr", lr)
+    for name, b in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= float(b) < 1:
+            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+    return lr, lr / (1 - beta1), lr / (1 - beta2)
+
+
+def ode_to_adam(dt: float, eps1: float, eps2: float) -> tuple[float, float, float]:
+    """Inverse of :func:`adam_to_ode`: ``(lr, beta1, beta2)`` from ``(dt, eps1, eps2)``.
+
+    Needs ``dt <= eps1`` and ``dt <= eps2`` so that the betas lie in ``[0, 1)``.
+    """
+    dt = check_positive("dt", dt)
+    eps1 = check_positive("eps1", eps1)
+    eps2 = check_positive("eps2", eps2)
+    if dt > eps1 or dt > eps2:
+        raise ValueError(f"dt must not exceed eps1 and eps2 (got dt={dt}, eps1={eps1}, eps2={eps2})")
+    return dt, 1 - dt / eps1, 1 - dt / eps2
+
+
+def adam(
+    grad: Callable[[torch.Tensor], torch.Tensor],
+    W0: torch.Tensor,
+    n_steps: int,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    *,
+    bias_correction: str = "standard",
+    use_new_moments: bool = True,
+    D0: float | torch.Tensor = 0.0,
+    progress: bool | None = None,
+) -> Trajectory:
+    """Run Adam-type iterations on ``grad`` from ``W0``; return the whole trajectory.
+
+    With the defaults this is Adam exactly as ``torch.optim.Adam`` computes it
+    (claim SGD-8): in ODE variables ``Z = -m`` and ``D = v``,
+
+    ``Z <- Z + (dt/eps1)(-g - Z)``, ``D <- D + (dt/eps2)(g**2 - D)``,
+    ``W <- W + dt * Zc / (sqrt(Dc) + eps)``
+
+    with ``Zc = Z/(1 - beta1**(n+1))``, ``Dc = D/(1 - beta2**(n+1))``. With
+    ``bias_correction="none", use_new_moments=False, eps=0`` it is explicit Euler
+    on (5.23), i.e. (5.25), which needs ``D0 > 0``. ``W0`` may carry leading batch
+    dimensions ``(..., q)``; ``grad`` maps ``(..., q) -> (..., q)``.
+
+    The returned :class:`~gradflows.ode_optimizers.Trajectory` has states
+    ``(W, Z, D)`` at every step, ``times = n * lr``. Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    if not callable(grad):
+        raise ValueError("grad must be a callable W -> grad J(W)")
+    W = check_finite("W0", as_tensor("W0", W0)).clone()
+    if W.ndim == 0:
+        raise ValueError("W0 must have shape (..., q), got a scalar")
+    n_steps = check_int("n_steps", n_steps, minimum=0)
+    lr = check_positive("lr", lr)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1, beta2 = (float(b) for b in betas)
+    for name, b in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= b < 1:
+            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+    eps = check_nonnegative("eps", eps)
+    if bias_correction not in _CORRECTIONS:
+        raise ValueError(f"bias_correction must be one of {_CORRECTIONS}, got {bias_correction!r}")
+    Z = torch.zeros_like(W)
+    D = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
+    if bool((D < 0).any()):
+        raise ValueError("D0 must be >= 0")
+    if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((D > 0).all()):
+        raise ValueError(
+            "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
+            "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
+        )
+    rec = [(W, Z, D)]
+    steps = range(n_steps)
+    if show_progress(progress, n_steps):
+        steps = tqdm(steps, desc="adam", leave=False)
+    for n in steps:
+        g = grad(W)
+        if g.shape != W.shape:
+            raise ValueError(f"grad returned shape {tuple(g.shape)}, expected {tuple(W.shape)}")
+        Z_new = beta1 * Z - (1 - beta1) * g
+        D_new = beta2 * D + (1 - beta2) * g * g
+        c1 = 1 - beta1 ** (n + 1)
+        c2 = 1 - beta2 ** (n + 1)
+        if bias_correction == "recursive":
+            Z_new, D_new = Z_new / c1, D_new / c2
+        Zu, Du = (Z_new, D_new) if use_new_moments else (Z, D)
+        if bias_correction == "standard":
+            # the same floating-point grouping as torch.optim.Adam (step_size, denom)
+            W = W + (lr / c1) * Zu / (torch.sqrt(Du) / c2**0.5 + eps)
+        else:
+            W = W + lr * Zu / (torch.sqrt(Du) + eps)
+        Z, D = Z_new, D_new
+        if not bool(torch.isfinite(W).all()):
+            raise DivergenceError(f"adam diverged (non-finite W) at step {n + 1}")
+        rec.append((W, Z, D))
+    states = tuple(torch.stack([r[i] for r in rec]) for i in range(3))
+    times = lr * torch.arange(n_steps + 1, dtype=W.dtype, device=W.device)
+    return Trajectory(times=times, states=states)

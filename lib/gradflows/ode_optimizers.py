@@ -1,0 +1,393 @@
+"""Optimizers as ordinary differential equations, with their Lyapunov energies.
+
+Chapter 1 (notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/02-momentum-and-adam``)
+reads every optimizer as a time discretization of an ODE for the parameters
+``W`` and, for momentum methods, a moment ``Z`` (and for Adam a diagonal ``D``).
+Each ODE comes here as a :class:`Flow`: its vector field, its energy ``E`` and
+the rate ``dE/dt`` that the corresponding lemma predicts, so that a notebook can
+check the lemma along a numerical solution.
+
+Conventions
+-----------
+* A state is a tuple of tensors ``(W,)``, ``(W, Z)`` or ``(W, Z, D)``; each has
+  shape ``(..., q)``: the leading dimensions are independent copies (many
+  initial conditions integrated at once), ``q`` is the number of parameters.
+* ``J`` maps ``(..., q) -> (...)``. Its gradient is taken by autograd unless
+  ``grad`` is given.
+* :func:`integrate` with ``method="euler"`` *is* the discrete optimizer:
+  gradient descent (5.2) for :func:`gradient_flow`, the explicit heavy ball
+  (5.17) for :func:`heavy_ball`, the scheme (5.25) for :func:`adam_ode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from ._validation import as_tensor, check_finite, check_int, check_positive
+from .device import show_progress
+
+__all__ = [
+    "Flow",
+    "Trajectory",
+    "DivergenceError",
+    "autograd_gradient",
+    "gradient_flow",
+    "heavy_ball",
+    "nesterov",
+    "friction",
+    "relaxation",
+    "adam_ode",
+    "adam_asymptotic_energy",
+    "integrate",
+]
+
+State = tuple[torch.Tensor, ...]
+Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+class DivergenceError(RuntimeError):
+    """Raised when an iteration produces NaN or infinite values."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """An autonomous ODE ``y' = rhs(y)`` on a state tuple, with a Lyapunov energy.
+
+    Attributes
+    ----------
+    name:
+        Short name used in plots and messages.
+    equation:
+        The equation number in the chapter-1 source (e.g. ``"(5.16)"``).
+    n_vars:
+        Number of tensors in the state (1 for ``(W,)``, 2 for ``(W, Z)``, ...).
+    rhs:
+        The vector field.
+    energy:
+        The energy ``E(y)`` of the lemma attached to the flow, shape ``(...)``.
+    energy_rate:
+        The value of ``dE/dt`` that the lemma predicts at ``y`` (an identity or
+        an upper bound; see each constructor), shape ``(...)``.
+    """
+
+    name: str
+    equation: str
+    n_vars: int
+    rhs: Callable[[State], State]
+    energy: Callable[[State], torch.Tensor]
+    energy_rate: Callable[[State], torch.Tensor]
+    check_state: Callable[[State], None] | None = None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Solution of :func:`integrate`: recorded ``times`` ``(m,)`` and ``states``.
+
+    ``states[i]`` has shape ``(m, ..., q)``: the ``i``-th state variable at
+    each recorded time. ``W``, ``Z``, ``D`` are shortcuts.
+    """
+
+    times: torch.Tensor
+    states: State
+
+    @property
+    def W(self) -> torch.Tensor:  # noqa: N802 - the book's notation
+        return self.states[0]
+
+    @property
+    def Z(self) -> torch.Tensor:  # noqa: N802
+        if len(self.states) < 2:
+            raise AttributeError("this trajectory has no moment Z")
+        return self.states[1]
+
+    @property
+    def D(self) -> torch.Tensor:  # noqa: N802
+        if len(self.states) < 3:
+            raise AttributeError("this trajectory has no second moment D")
+        return self.states[2]
+
+    def evaluate(self, fn: Callable[[State], torch.Tensor]) -> torch.Tensor:
+        """Apply ``fn`` (e.g. ``flow.energy``) to every recorded state at once."""
+        return fn(self.states)
+
+
+def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Return ``W -> grad J(W)`` computed by autograd, batched over leading dims."""
+    if not callable(J):
+        raise ValueError(f"J must be a callable W -> J(W), got {type(J).__name__}")
+
+    def grad(W: torch.Tensor) -> torch.Tensor:
+        with torch.enable_grad():
+            w = W.detach().requires_grad_(True)
+            value = J(w)
+            if value.shape != w.shape[:-1]:
+                raise ValueError(
+                    f"J must map shape (..., q) to (...): got {tuple(value.shape)} "
+                    f"for input {tuple(w.shape)}"
+                )
+            (g,) = torch.autograd.grad(value.sum(), w)
+        return g
+
+    return grad
+
+
+def _grad(J: Objective, grad: Callable | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    if grad is None:
+        return autograd_gradient(J)
+    if not callable(grad):
+        raise ValueError("grad must be a callable W -> grad J(W) or None")
+    return grad
+
+
+def _sq(x: torch.Tensor) -> torch.Tensor:
+    return (x * x).sum(-1)
+
+
+def gradient_flow(J: Objective, grad: Callable | None = None) -> Flow:
+    """Gradient flow ``W' = -grad J(W)`` (5.3); ``dJ/dt = -|grad J|^2``.
+
+    Its explicit Euler scheme is gradient descent (5.2). Notebook
+    ``01-sgd/01-gradient-flow``.
+    """
+    g = _grad(J, grad)
+    return Flow(
+        name="gradient flow",
+        equation="(5.3)",
+        n_vars=1,
+        rhs=lambda s: (-g(s[0]),),
+        energy=lambda s: J(s[0]),
+        energy_rate=lambda s: -_sq(g(s[0])),
+    )
+
+
+def heavy_ball(J: Objective, grad: Callable | None = None) -> Flow:
+    """Heavy-ball ODE ``W' = Z, Z' = -grad J(W)`` (5.16).
+
+    Energy ``J(W) + |Z|^2/2`` is conserved (Lemma 5.2.1): ``energy_rate`` is 0.
+    Explicit Euler gives the discrete momentum method (5.17), which does not
+    conserve it. Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    g = _grad(J, grad)
+    return Flow(
+        name="heavy ball",
+        equation="(5.16)",
+        n_vars=2,
+        rhs=lambda s: (s[1], -g(s[0])),
+        energy=lambda s: J(s[0]) + 0.5 * _sq(s[1]),
+        energy_rate=lambda s: torch.zeros_like(s[0][..., 0]),
+    )
+
+
+def nesterov(J: Objective, nu: float, grad: Callable | None = None) -> Flow:
+    """Nesterov ODE ``W' = Z, Z' = -grad J(W + nu Z)`` (5.19).
+
+    Energy ``J(W + nu Z) + |Z|^2/2`` with
+    ``dE/dt = -nu |grad J(W + nu Z)|^2`` (Lemma 5.2.3, identity (5.20)).
+    Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    nu = float(nu)
+    if not nu >= 0 or nu == float("inf"):
+        raise ValueError(f"nu must be a finite number >= 0, got {nu!r}")
+    g = _grad(J, grad)
+    return Flow(
+        name=f"Nesterov (nu={nu:g})",
+        equation="(5.19)",
+        n_vars=2,
+        rhs=lambda s: (s[1], -g(s[0] + nu * s[1])),
+        energy=lambda s: J(s[0] + nu * s[1]) + 0.5 * _sq(s[1]),
+        energy_rate=lambda s: -nu * _sq(g(s[0] + nu * s[1])),
+    )
+
+
+def friction(J: Objective, nu: float, eps: float, grad: Callable | None = None) -> Flow:
+    """Friction ODE ``W' = Z, Z' = -grad J(W) - nu Z / sqrt(|Z|^2 + eps)`` (5.21).
+
+    Energy ``J(W) + |Z|^2/2`` with ``dE/dt = -nu |Z|^2 / sqrt(|Z|^2 + eps)``.
+    Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    nu = check_positive("nu", nu)
+    eps = check_positive("eps", eps)
+    g = _grad(J, grad)
+
+    def rhs(s: State) -> State:
+        W, Z = s
+        return Z, -g(W) - nu * Z / torch.sqrt(_sq(Z) + eps).unsqueeze(-1)
+
+    return Flow(
+        name=f"friction (nu={nu:g})",
+        equation="(5.21)",
+        n_vars=2,
+        rhs=rhs,
+        energy=lambda s: J(s[0]) + 0.5 * _sq(s[1]),
+        energy_rate=lambda s: -nu * _sq(s[1]) / torch.sqrt(_sq(s[1]) + eps),
+    )
+
+
+def relaxation(J: Objective, eps: float, grad: Callable | None = None) -> Flow:
+    """Relaxation ODE ``W' = Z, Z' = -(grad J(W) + Z) / eps`` (5.22).
+
+    Energy ``J(W) + (eps/2)|Z|^2`` with ``dE/dt = -|Z|^2`` (Lemma 5.2.4). As
+    ``eps -> 0`` it relaxes to the gradient flow. Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    eps = check_positive("eps", eps)
+    g = _grad(J, grad)
+    return Flow(
+        name=f"relaxation (eps={eps:g})",
+        equation="(5.22)",
+        n_vars=2,
+        rhs=lambda s: (s[1], -(g(s[0]) + s[1]) / eps),
+        energy=lambda s: J(s[0]) + 0.5 * eps * _sq(s[1]),
+        energy_rate=lambda s: -_sq(s[1]),
+    )
+
+
+def adam_ode(J: Objective, eps1: float, eps2: float, grad: Callable | None = None) -> Flow:
+    """Continuous Adam (5.23) for the state ``(W, Z, D)``; ``D`` is the diagonal of a matrix.
+
+    ``W' = D^{-1/2} Z``, ``Z' = -(grad J + Z)/eps1``, ``D' = (grad J ** 2 - D)/eps2``.
+
+    Energy (5.24) ``E = J(W) + (eps1/2) <D^{-1/2} Z, Z>``. ``energy_rate`` is the
+    exact ``dE/dt`` computed in the proof of Lemma 5.2.6,
+    ``-(1 - eps1/(4 eps2)) <D^{-1/2}Z, Z> - eps1/(4 eps2) <D^{-3/2} g^2 Z, Z>``,
+    which is ``<= 0`` when ``eps1 <= 4 eps2``. ``D`` must stay positive
+    (Lemma 5.2.5): the initial ``D`` is checked. Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    eps1 = check_positive("eps1", eps1)
+    eps2 = check_positive("eps2", eps2)
+    g = _grad(J, grad)
+    c = eps1 / (4.0 * eps2)
+
+    def rhs(s: State) -> State:
+        W, Z, D = s
+        gw = g(W)
+        return Z / torch.sqrt(D), -(gw + Z) / eps1, (gw * gw - D) / eps2
+
+    def energy(s: State) -> torch.Tensor:
+        W, Z, D = s
+        return J(W) + 0.5 * eps1 * (Z * Z / torch.sqrt(D)).sum(-1)
+
+    def rate(s: State) -> torch.Tensor:
+        W, Z, D = s
+        gw = g(W)
+        return -(1 - c) * (Z * Z / torch.sqrt(D)).sum(-1) - c * (gw * gw * Z * Z / D**1.5).sum(-1)
+
+    def check(s: State) -> None:
+        if not bool((s[2] > 0).all()):
+            raise ValueError("adam_ode needs a positive initial D (Lemma 5.2.5 assumes D(0) > 0)")
+
+    return Flow(
+        name=f"Adam ODE (eps1={eps1:g}, eps2={eps2:g})",
+        equation="(5.23)",
+        n_vars=3,
+        rhs=rhs,
+        energy=energy,
+        energy_rate=rate,
+        check_state=check,
+    )
+
+
+def adam_asymptotic_energy(
+    J: Objective, W: torch.Tensor, eps1: float, grad: Callable | None = None
+) -> torch.Tensor:
+    """The LASSO-like functional (5.28) ``J(W) + (eps1/2) |grad J(W)|_1``.
+
+    On the slow manifold ``Z = -grad J``, ``D = grad J ** 2`` the Adam energy
+    (5.24) equals it exactly. Notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    eps1 = check_positive("eps1", eps1)
+    return J(W) + 0.5 * eps1 * _grad(J, grad)(W).abs().sum(-1)
+
+
+def _prepare_state(flow: Flow, state0) -> State:
+    if isinstance(state0, torch.Tensor):
+        state0 = (state0,)
+    state = tuple(as_tensor(f"state0[{i}]", s) for i, s in enumerate(state0))
+    if len(state) != flow.n_vars:
+        raise ValueError(
+            f"{flow.name} needs a state of {flow.n_vars} tensor(s), got {len(state)}"
+        )
+    shape = state[0].shape
+    if state[0].ndim == 0:
+        raise ValueError("state tensors must have shape (..., q) with q >= 1, got a scalar")
+    for i, s in enumerate(state):
+        if s.shape != shape:
+            raise ValueError(
+                f"all state tensors must have the same shape; state0[0] has {tuple(shape)}, "
+                f"state0[{i}] has {tuple(s.shape)}"
+            )
+        check_finite(f"state0[{i}]", s)
+    if flow.check_state is not None:
+        flow.check_state(state)
+    return state
+
+
+def _axpy(y: State, a: float, k: State) -> State:
+    return tuple(yi + a * ki for yi, ki in zip(y, k, strict=True))
+
+
+def _step(flow: Flow, y: State, dt: float, method: str) -> State:
+    f = flow.rhs
+    if method == "euler":
+        return _axpy(y, dt, f(y))
+    if method == "midpoint":
+        return _axpy(y, dt, f(_axpy(y, dt / 2, f(y))))
+    k1 = f(y)
+    k2 = f(_axpy(y, dt / 2, k1))
+    k3 = f(_axpy(y, dt / 2, k2))
+    k4 = f(_axpy(y, dt, k3))
+    return tuple(
+        yi + dt / 6 * (a + 2 * b + 2 * c + d)
+        for yi, a, b, c, d in zip(y, k1, k2, k3, k4, strict=True)
+    )
+
+
+METHODS = ("euler", "midpoint", "rk4")
+
+
+def integrate(
+    flow: Flow,
+    state0: torch.Tensor | State,
+    dt: float,
+    n_steps: int,
+    method: str = "rk4",
+    record_every: int = 1,
+    progress: bool | None = None,
+) -> Trajectory:
+    """Integrate ``flow`` from ``state0`` with ``n_steps`` fixed steps of size ``dt``.
+
+    ``method`` is ``"euler"`` (explicit Euler: this *is* the discrete optimizer,
+    e.g. gradient descent (5.2) or the momentum scheme (5.17)), ``"midpoint"``
+    or ``"rk4"`` (classical Runge-Kutta, the accurate reference for energy checks).
+    States are recorded every ``record_every`` steps (and at the end).
+
+    Raises :class:`DivergenceError` when the iterates stop being finite.
+    Notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/02-momentum-and-adam``.
+    """
+    dt = check_positive("dt", dt)
+    n_steps = check_int("n_steps", n_steps, minimum=0)
+    record_every = check_int("record_every", record_every, minimum=1)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    y = _prepare_state(flow, state0)
+    times, rec = [0.0], [y]
+    steps = range(1, n_steps + 1)
+    if show_progress(progress, n_steps):
+        steps = tqdm(steps, desc=flow.name, leave=False)
+    with torch.no_grad():
+        for n in steps:
+            y = _step(flow, y, dt, method)
+            if n % record_every == 0 or n == n_steps:
+                if not all(bool(torch.isfinite(t).all()) for t in y):
+                    raise DivergenceError(
+                        f"{flow.name} with {method} diverged (non-finite values) at step {n}, "
+                        f"t = {n * dt:g}; try a smaller dt"
+                    )
+                times.append(n * dt)
+                rec.append(y)
+    states = tuple(torch.stack([r[i] for r in rec]) for i in range(flow.n_vars))
+    t = torch.tensor(times, dtype=states[0].dtype, device=states[0].device)
+    return Trajectory(times=t, states=states)

@@ -1,0 +1,106 @@
+"""Gradient flows of non-smooth functions: weak (Kruzkov-type) solutions.
+
+For ``J(w) = |w|`` the ODE ``w' = -sign(w)`` (5.34) has no classical solution
+through ``w = 0``; its weak solution (Definition 5.6.2, Lemma 5.6.7) is
+``w(t) = sign(w0) (|w0| - t)_+``. It is the limit of the smooth flows of
+``J_eps(w) = sqrt(w^2 + eps^2)``, and it is characterised by the family of
+inequalities (5.44), which :func:`kruzkov_functional` evaluates by quadrature.
+Notebook ``01-sgd/04-regularity``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ._validation import as_tensor, check_finite, check_ndim, check_positive
+
+__all__ = ["weak_solution_abs", "smoothed_abs", "smoothed_abs_flow", "kruzkov_functional"]
+
+
+def weak_solution_abs(w0, t) -> torch.Tensor:
+    """The weak solution (5.43) ``sign(w0) (|w0| - t)_+`` of ``w' = -sign(w)``.
+
+    Broadcasts ``w0`` against ``t`` (``t >= 0``).
+    """
+    w0 = check_finite("w0", as_tensor("w0", w0))
+    t = check_finite("t", as_tensor("t", t, w0.dtype))
+    if bool((t < 0).any()):
+        raise ValueError("t must be >= 0")
+    return torch.sign(w0) * torch.clamp(w0.abs() - t, min=0)
+
+
+def smoothed_abs(eps: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``J_eps(w) = sum_j sqrt(w_j^2 + eps^2)``: a smooth convex approximation of ``|w|_1``."""
+    eps = check_positive("eps", eps)
+    return lambda w: torch.sqrt(w * w + eps * eps).sum(-1)
+
+
+def smoothed_abs_flow(w0, t, eps: float) -> torch.Tensor:
+    """Exact solution of the smoothed flow ``w' = -w / sqrt(w^2 + eps^2)`` in 1-D.
+
+    Along the flow ``G(w) = sqrt(w^2+eps^2) + eps log(|w| / (eps + sqrt(w^2+eps^2)))``
+    decreases at unit speed, ``G(w(t)) = G(w0) - t``; ``G`` is increasing in ``|w|``
+    on ``(0, inf)`` and the equation is inverted by bisection (60 halvings, to
+    round-off). Broadcasts ``w0`` against ``t``. Used as a closed-form reference
+    for the numerical smoothed flows in notebook ``01-sgd/04-regularity``.
+    """
+    eps = check_positive("eps", eps)
+    w0 = check_finite("w0", as_tensor("w0", w0))
+    t = check_finite("t", as_tensor("t", t, w0.dtype))
+    if bool((t < 0).any()):
+        raise ValueError("t must be >= 0")
+    w0, t = torch.broadcast_tensors(w0, t)
+
+    def G(a):
+        r = torch.sqrt(a * a + eps * eps)
+        return r + eps * torch.log(a / (eps + r))
+
+    a0 = w0.abs()
+    target = G(a0.clamp_min(torch.finfo(a0.dtype).tiny)) - t
+    lo = torch.zeros_like(a0)
+    hi = a0.clone()
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        below = G(mid.clamp_min(torch.finfo(a0.dtype).tiny)) < target
+        lo = torch.where(below, mid, lo)
+        hi = torch.where(below, hi, mid)
+    return torch.sign(w0) * 0.5 * (lo + hi)
+
+
+def kruzkov_functional(
+    w: torch.Tensor,
+    t: torch.Tensor,
+    w0: float,
+    y: torch.Tensor,
+    phi: torch.Tensor,
+    dphi: torch.Tensor,
+) -> torch.Tensor:
+    """Left-hand side of the weak formulation (5.44) for ``J = |.|`` by trapezoidal quadrature.
+
+    ``int_0^T [ (w - y)^2/2 phi' + (|y| - |w|) phi ] dt + (w0 - y)^2/2 phi(0)``
+
+    ``w`` and the test functions are sampled on the grid ``t`` (shape ``(m,)``,
+    starting at 0; ``phi`` must vanish at ``t[-1]``). ``phi`` and ``dphi`` have
+    shape ``(k, m)`` (a family of test functions) or ``(m,)``; ``y`` has shape
+    ``(p,)``. Returns shape ``(k, p)``. A function ``w`` is a weak solution when
+    the result is ``>= 0`` for every admissible ``phi >= 0`` and every ``y``.
+    """
+    t = check_ndim("t", check_finite("t", as_tensor("t", t)), 1)
+    w = check_ndim("w", check_finite("w", as_tensor("w", w, t.dtype)), 1)
+    y = check_ndim("y", check_finite("y", as_tensor("y", y, t.dtype)), 1)
+    phi = check_finite("phi", as_tensor("phi", phi, t.dtype))
+    dphi = check_finite("dphi", as_tensor("dphi", dphi, t.dtype))
+    if phi.ndim == 1:
+        phi, dphi = phi[None], dphi[None]
+    if w.shape != t.shape or phi.shape[-1] != t.shape[0] or dphi.shape != phi.shape:
+        raise ValueError("w, phi and dphi must be sampled on the grid t (same last dimension)")
+    if bool((phi < 0).any()):
+        raise ValueError("test functions phi must be non-negative")
+    wy = w[None, :] - y[:, None]  # (p, m)
+    integrand = (0.5 * wy**2)[None] * dphi[:, None, :] + (
+        y.abs()[:, None] - w.abs()[None, :]
+    )[None] * phi[:, None, :]  # (k, p, m)
+    integral = torch.trapezoid(integrand, t, dim=-1)
+    return integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]
