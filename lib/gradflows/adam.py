@@ -123,7 +123,8 @@ def adam(
         g = grad(W)
         if g.shape != W.shape:
             raise ValueError(f"grad returned shape {tuple(g.shape)}, expected {tuple(W.shape)}")
-        Z_new = beta1 * Z - (1 - beta1) * g
+        # Z = -m; torch.lerp rounds exactly as torch.optim.Adam does
+        Z_new = -torch.lerp(-Z, g, 1 - beta1)
         D_new = beta2 * D + (1 - beta2) * g * g
         c1 = 1 - beta1 ** (n + 1)
         c2 = 1 - beta2 ** (n + 1)

@@ -63,7 +63,7 @@ class MLP(nn.Module):
         self.activation = activation
         self._act = ACTIVATIONS[activation]
         self.layers = nn.ModuleList(
-            nn.Linear(a, b, dtype=dtype, device=device) for a, b in zip(sizes[:-1], sizes[1:])
+            nn.Linear(a, b, dtype=dtype, device=device) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         with torch.no_grad():
             for layer in self.layers:
