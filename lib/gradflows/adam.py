@@ -72,6 +72,7 @@ def adam(
     bias_correction: str = "standard",
     use_new_moments: bool = True,
     D0: float | torch.Tensor = 0.0,
+    record_every: int = 1,
     progress: bool | None = None,
 ) -> Trajectory:
     """Run Adam-type iterations on ``grad`` from ``W0``; return the whole trajectory.
@@ -88,7 +89,8 @@ def adam(
     dimensions ``(..., q)``; ``grad`` maps ``(..., q) -> (..., q)``.
 
     The returned :class:`~gradflows.ode_optimizers.Trajectory` has states
-    ``(W, Z, D)`` at every step, ``times = n * lr``. Notebook ``01-sgd/02-momentum-and-adam``.
+    ``(W, Z, D)`` every ``record_every`` steps (and at the end), ``times = n * lr``.
+    Notebook ``01-sgd/02-momentum-and-adam``.
     """
     if not callable(grad):
         raise ValueError("grad must be a callable W -> grad J(W)")
@@ -96,6 +98,7 @@ def adam(
     if W.ndim == 0:
         raise ValueError("W0 must have shape (..., q), got a scalar")
     n_steps = check_int("n_steps", n_steps, minimum=0)
+    record_every = check_int("record_every", record_every, minimum=1)
     lr = check_positive("lr", lr)
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
@@ -106,16 +109,17 @@ def adam(
     eps = check_nonnegative("eps", eps)
     if bias_correction not in _CORRECTIONS:
         raise ValueError(f"bias_correction must be one of {_CORRECTIONS}, got {bias_correction!r}")
-    Z = torch.zeros_like(W)
-    D = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
-    if bool((D < 0).any()):
+    # working buffers, updated in place as torch.optim.Adam does: m = -Z, v = D
+    m = torch.zeros_like(W)
+    v = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
+    if bool((v < 0).any()):
         raise ValueError("D0 must be >= 0")
-    if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((D > 0).all()):
+    if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((v > 0).all()):
         raise ValueError(
             "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
             "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
         )
-    rec = [(W, Z, D)]
+    rec, steps_done = [(W.clone(), -m, v.clone())], [0]
     steps = range(n_steps)
     if show_progress(progress, n_steps):
         steps = tqdm(steps, desc="adam", leave=False)
@@ -123,23 +127,27 @@ def adam(
         g = grad(W)
         if g.shape != W.shape:
             raise ValueError(f"grad returned shape {tuple(g.shape)}, expected {tuple(W.shape)}")
-        # Z = -m; torch.lerp rounds exactly as torch.optim.Adam does
-        Z_new = -torch.lerp(-Z, g, 1 - beta1)
-        D_new = beta2 * D + (1 - beta2) * g * g
+        if not use_new_moments:
+            m_old, v_old = m.clone(), v.clone()
+        # Z <- Z + (dt/eps1)(-g - Z) and D <- D + (dt/eps2)(g^2 - D), written for m = -Z, v = D
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
         c1 = 1 - beta1 ** (n + 1)
         c2 = 1 - beta2 ** (n + 1)
         if bias_correction == "recursive":
-            Z_new, D_new = Z_new / c1, D_new / c2
-        Zu, Du = (Z_new, D_new) if use_new_moments else (Z, D)
+            m.div_(c1)
+            v.div_(c2)
+        mu, vu = (m, v) if use_new_moments else (m_old, v_old)
         if bias_correction == "standard":
-            # the same floating-point grouping as torch.optim.Adam (step_size, denom)
-            W = W + (lr / c1) * Zu / (torch.sqrt(Du) / c2**0.5 + eps)
+            # the same operations, in the same order, as torch.optim.Adam
+            W.addcdiv_(mu, (vu.sqrt() / c2**0.5).add_(eps), value=-lr / c1)
         else:
-            W = W + lr * Zu / (torch.sqrt(Du) + eps)
-        Z, D = Z_new, D_new
-        if not bool(torch.isfinite(W).all()):
-            raise DivergenceError(f"adam diverged (non-finite W) at step {n + 1}")
-        rec.append((W, Z, D))
+            W.addcdiv_(mu, vu.sqrt().add_(eps), value=-lr)
+        if (n + 1) % record_every == 0 or n + 1 == n_steps:
+            if not bool(torch.isfinite(W).all()):
+                raise DivergenceError(f"adam diverged (non-finite W) at step {n + 1}")
+            rec.append((W.clone(), -m, v.clone()))
+            steps_done.append(n + 1)
     states = tuple(torch.stack([r[i] for r in rec]) for i in range(3))
-    times = lr * torch.arange(n_steps + 1, dtype=W.dtype, device=W.device)
+    times = lr * torch.tensor(steps_done, dtype=W.dtype, device=W.device)
     return Trajectory(times=times, states=states)
