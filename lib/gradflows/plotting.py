@@ -54,7 +54,10 @@ def plot_landscape(
     levels: int = 30,
     log: bool = False,
 ) -> plt.Axes:
-    """Filled contour plot of a 2-D objective ``J: (..., 2) -> (...)`` on a box."""
+    """Filled contour plot of a 2-D objective ``J: (..., 2) -> (...)`` on a box.
+
+    With ``log=True`` the colours show ``log10(J - min J + 1e-3)`` over the box.
+    """
     if ax is None:
         _, ax = plt.subplots()
     xs = torch.linspace(*xlim, n, dtype=torch.float64)
@@ -69,7 +72,8 @@ def plot_landscape(
     ax.set_ylim(*ylim)
     ax.set_aspect("equal", adjustable="box")
     ax.grid(False)
-    ax.figure.colorbar(cs, ax=ax, shrink=0.8, label=r"$\log_{10} J$" if log else "$J$")
+    label = r"$\log_{10}(J - \min J + 10^{-3})$" if log else "$J$"
+    ax.figure.colorbar(cs, ax=ax, shrink=0.8, label=label)
     return ax
 
 

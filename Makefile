@@ -1,0 +1,141 @@
+# Every task of the project. The first `make book`, `make test` or `make lab` creates
+# the virtual environment .venv and installs the pinned dependencies (pyproject.toml)
+# and the pinned JavaScript of the site (book/vendor/package-lock.json); later runs
+# reinstall only what changed. Nothing is installed outside this folder.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules --no-print-directory
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := help
+
+PY ?= python3
+NPM ?= npm
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+
+VENDOR := book/vendor
+NODE_MODULES := $(VENDOR)/node_modules
+NPM_STAMP := $(NODE_MODULES)/.installed
+# html_extra_path in _config.yml: its contents are copied to the root of _build/html,
+# so the scripts land in _build/html/_static/vendor (Sphinx resolves the relative
+# script paths of _config.yml against _static, and then relative to each page).
+SITE_ASSETS := $(VENDOR)/site
+SITE_VENDOR := $(SITE_ASSETS)/_static/vendor
+ASSETS_STAMP := $(SITE_ASSETS)/.copied
+
+BUILD := _build
+HTML := $(BUILD)/html
+
+# MPLBACKEND is removed for anything that runs a Jupyter kernel: the kernel then uses
+# the inline backend, so figures reach the book (MPLBACKEND=Agg would hide them).
+JB := env -u MPLBACKEND $(BIN)/jupyter-book
+JB_BUILD := $(JB) build . -W -n --keep-going --all
+NBVAL_WORKERS ?= 2
+
+# No progress bars in builds and tests.
+book test test-lint test-unit test-notebooks test-build test-site: export GRADFLOWS_PROGRESS := 0
+
+.PHONY: help book test lab clean distclean bench venv assets \
+        test-lint test-unit test-notebooks test-build test-site
+
+help:
+	@echo "make book       build the site (executes the notebooks) into $(HTML)"
+	@echo "make test       lint, unit tests, every notebook, the site build, the site in a browser"
+	@echo "make lab        JupyterLab with the project's kernel"
+	@echo "make bench      benchmarks"
+	@echo "make clean      remove build outputs and caches (keeps .venv)"
+	@echo "make distclean  clean, and remove .venv and $(NODE_MODULES)"
+
+# --- environment -----------------------------------------------------------------
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[book,test]'
+	@# The venv's own "python3" kernel, labelled for JupyterLab. Notebooks keep the
+	@# kernel name python3, which also exists on Binder and in CI.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name 'Python 3 (gradflows)' >/dev/null
+	@touch $@
+
+assets: $(ASSETS_STAMP)
+
+$(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	cd $(VENDOR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-setup.js
+	rm -rf $(SITE_ASSETS)
+	mkdir -p $(SITE_VENDOR)/html-manager
+	cp -R $(NODE_MODULES)/mathjax/es5 $(SITE_VENDOR)/mathjax
+	cp $(NODE_MODULES)/requirejs/require.js $(VENDOR)/widgets-setup.js $(SITE_VENDOR)/
+	find $(NODE_MODULES)/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f \
+		-not -name '*.map' -exec cp {} $(SITE_VENDOR)/html-manager/ \;
+	@touch $@
+
+# --- the book --------------------------------------------------------------------
+
+book: $(VENV_STAMP) $(ASSETS_STAMP)
+	$(JB_BUILD)
+	@echo
+	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
+
+# --- tests -----------------------------------------------------------------------
+
+TEST_STEPS := lint unit notebooks build site
+
+test: $(VENV_STAMP) $(ASSETS_STAMP)
+	@mkdir -p $(BUILD); : > $(BUILD)/test-timings.txt; \
+	for step in $(TEST_STEPS); do \
+	  echo "=== make test: $$step"; \
+	  start=$$(date +%s.%N); status=0; \
+	  $(MAKE) test-$$step || status=$$?; \
+	  secs=$$(awk -v a="$$start" -v b="$$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'); \
+	  result=$$([ $$status -eq 0 ] && echo ok || echo FAILED); \
+	  printf '%-10s %8s s  %s\n' "$$step" "$$secs" "$$result" >> $(BUILD)/test-timings.txt; \
+	  echo "=== make test: $$step $$result in $$secs s"; \
+	  if [ $$status -ne 0 ]; then echo; cat $(BUILD)/test-timings.txt; exit $$status; fi; \
+	done; \
+	echo; echo "make test: all steps passed"; cat $(BUILD)/test-timings.txt
+
+test-lint: $(VENV_STAMP)
+	$(BIN)/ruff check lib tests notebooks
+
+test-unit: $(VENV_STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -m 'not site'
+
+# One kernel per notebook: --dist loadfile keeps a notebook's cells on one worker.
+test-notebooks: $(VENV_STAMP)
+	env -u MPLBACKEND $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
+		-p no:randomly -n $(NBVAL_WORKERS) --dist loadfile notebooks
+
+# A fresh Sphinx environment (--all) so that every page's warnings are reported again;
+# executed notebooks still come from the cache in $(BUILD)/.jupyter_cache.
+test-build: $(VENV_STAMP) $(ASSETS_STAMP)
+	$(JB_BUILD)
+
+test-site: $(VENV_STAMP)
+	GRADFLOWS_REQUIRE_SITE=1 $(BIN)/python -m pytest tests/test_site.py -q -m site
+
+# --- other tasks -----------------------------------------------------------------
+
+lab: $(VENV_STAMP)
+	env -u MPLBACKEND $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+bench: $(VENV_STAMP)
+	@if [ -f lib/gradflows/bench.py ]; then $(BIN)/python -m gradflows.bench; \
+	else echo "No benchmarks exist yet (lib/gradflows/bench.py is not written)."; fi
+
+clean:
+	rm -rf $(BUILD) $(SITE_ASSETS) .pytest_cache .ruff_cache .jupyter_cache
+	find . -path ./$(VENV) -prune -o -path ./$(NODE_MODULES) -prune -o \
+		\( -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache \) \
+		-type d -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV) $(NODE_MODULES) lib/*.egg-info

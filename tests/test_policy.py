@@ -1,0 +1,212 @@
+"""Rules of the repository that a review would otherwise have to check by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest depends on tomli there
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+CLAIMS = ROOT / "book" / "claims.md"
+LIBRARY = ROOT / "lib" / "gradflows"
+NOT_API = {"bench"}  # a command (`make bench`), not part of the API
+
+CLAIM_ID = r"[A-Z][A-Z0-9]*-\d+"
+# `# claim SGD-3` in a code cell (also `# claims SGD-4, SGD-5`).
+CLAIM_COMMENT = re.compile(rf"#\s*claims?\s+({CLAIM_ID}(?:\s*(?:,|and)\s*{CLAIM_ID})*)")
+NOTEBOOK_LINK = re.compile(r"notebooks/([A-Za-z0-9_\-/]+?)(?:\.ipynb)?(?=[`>)\s#]|$)")
+
+
+def _notebooks() -> list[Path]:
+    return sorted(p for p in NOTEBOOK_DIR.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def _name(path: Path) -> str:
+    """A notebook as _toc.yml names it: notebooks/01-sgd/01-gradient-flow."""
+    return path.relative_to(ROOT).with_suffix("").as_posix()
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("root", "file"):
+                    found.append(str(value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+NOTEBOOKS = _notebooks()
+NB_IDS = [_name(p) for p in NOTEBOOKS]
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "no notebook under notebooks/"
+
+
+def test_every_notebook_is_in_the_toc() -> None:
+    listed = {f.removesuffix(".ipynb").removesuffix(".md") for f in _toc_files()}
+    missing = [n for n in NB_IDS if n not in listed]
+    assert not missing, f"notebooks missing from _toc.yml: {missing}"
+
+
+def test_every_toc_entry_exists() -> None:
+    missing = [
+        f
+        for f in _toc_files()
+        if not any(
+            (ROOT / f"{f.removesuffix('.ipynb').removesuffix('.md')}{s}").is_file() for s in (".md", ".ipynb")
+        )
+    ]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    nb = _load(path)
+    dirty = [
+        i
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{_name(path)}: cells {dirty} carry outputs or execution counts; clear them "
+        "(JupyterLab: Edit > Clear Outputs of All Cells; or "
+        "`jupyter nbconvert --clear-output --inplace`)"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_uses_the_standard_kernel(path: Path) -> None:
+    # Binder and CI know the kernel "python3" (in .venv it is the venv's Python).
+    name = _load(path).get("metadata", {}).get("kernelspec", {}).get("name")
+    assert name == "python3", f"{_name(path)}: kernelspec {name!r}, expected 'python3'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_is_seeded(path: Path) -> None:
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    names = ["gradflows"] + re.findall(r"^\s*import\s+gradflows\s+as\s+(\w+)", code, re.M)
+    calls = [rf"\b{re.escape(n)}\.seed\(" for n in names]
+    if re.search(r"^\s*from\s+gradflows(?:\.device)?\s+import\s+[^\n]*\bseed\b", code, re.M):
+        calls.append(r"(?<![.\w])seed\(")
+    assert any(re.search(c, code) for c in calls), f"{_name(path)}: no gradflows.seed(...) call"
+
+
+def _claims_in_notebooks() -> dict[str, set[str]]:
+    """Claim id -> notebooks whose code cells check it."""
+    found: dict[str, set[str]] = {}
+    for path in NOTEBOOKS:
+        for cell in _load(path)["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for match in CLAIM_COMMENT.finditer(_source(cell)):
+                for claim in re.findall(CLAIM_ID, match.group(1)):
+                    found.setdefault(claim, set()).add(_name(path))
+    return found
+
+
+def _claims_in_claims_md() -> dict[str, set[str]]:
+    """Claim id -> notebooks linked on the line of book/claims.md that states it."""
+    found: dict[str, set[str]] = {}
+    for line in CLAIMS.read_text(encoding="utf-8").splitlines():
+        row = re.match(rf"\s*(?:\|\s*|[-*]\s+)\**({CLAIM_ID})\b", line)
+        if row:
+            links = {f"notebooks/{m}" for m in NOTEBOOK_LINK.findall(line)}
+            found.setdefault(row.group(1), set()).update(links)
+    return found
+
+
+def test_every_checked_claim_is_listed_with_its_notebook() -> None:
+    listed = _claims_in_claims_md()
+    problems = [
+        f"{claim} (checked in {nb}) is not listed in book/claims.md with a link to {nb}"
+        for claim, notebooks in sorted(_claims_in_notebooks().items())
+        for nb in sorted(notebooks)
+        if nb not in listed.get(claim, set())
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_listed_claim_is_checked_where_it_says() -> None:
+    checked = _claims_in_notebooks()
+    problems = [
+        f"book/claims.md says {claim} is checked in {nb}, which has no `# claim {claim}`"
+        for claim, notebooks in sorted(_claims_in_claims_md().items())
+        for nb in sorted(notebooks)
+        if nb not in checked.get(claim, set())
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for req in requirements:
+        req = req.split("#")[0].strip()
+        if not req or req.startswith("-") or req.startswith("."):
+            continue  # pip options and the package itself
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*==\s*([^\s;]+)", req)
+        assert match, f"not pinned with ==: {req!r}"
+        pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+def test_environment_yml_repeats_the_pins_of_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    pyproject = _pins(project["dependencies"] + extras.get("book", []) + extras.get("test", []))
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert len(pip_sections) == 1, "environment.yml needs one pip: section"
+    environment = _pins(pip_sections[0])
+    assert any(str(line).strip() in ("-e .", ".") for line in pip_sections[0]), (
+        "environment.yml does not install this package (`-e .`)"
+    )
+
+    assert environment == pyproject, (
+        f"only in pyproject.toml: {sorted(set(pyproject.items()) - set(environment.items()))}; "
+        f"only in environment.yml: {sorted(set(environment.items()) - set(pyproject.items()))}"
+    )
+
+
+def test_readme_gives_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("make book", "make test"):
+        assert command in readme, f"README.md does not mention `{command}`"
+
+
+def test_every_library_module_is_in_the_api_reference() -> None:
+    api = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+    modules = sorted(
+        p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_") and p.stem not in NOT_API
+    )
+    missing = [m for m in modules if f"automodule:: gradflows.{m}" not in api]
+    assert not missing, f"modules missing from book/api.md: {missing}"
