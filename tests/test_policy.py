@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from toc import toc_pages
 
 try:
     import tomllib
@@ -45,22 +46,7 @@ def _source(cell: dict) -> str:
 
 
 def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("root", "file"):
-                    found.append(str(value))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    return toc_pages()
 
 
 NOTEBOOKS = _notebooks()

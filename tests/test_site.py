@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
+from toc import toc_pages
 
 pytestmark = pytest.mark.site
 
@@ -98,23 +98,7 @@ async () => {
 
 
 def _toc_pages() -> list[str]:
-    """Every page of the table of contents, as a path without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("root", "file"):
-                    found.append(str(value))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    return toc_pages()
 
 
 def _missing(reason: str) -> None:
