@@ -1,0 +1,270 @@
+"""Training a ResNet as an optimal control problem.
+
+Minimizes, over piecewise-constant controls ``u = (w, b)`` of the systems of
+:mod:`gradflows.control`,
+
+* (SL1)  ``phi(x(T)) + lam ||u||^2``  with ``||.||`` the ``L^2`` or ``H^1`` norm on ``(0, T)``,
+* (SL*)  ``int_0^T phi(x(t)) dt + lam ||u||^2``  (``running=True``),
+* the ``L^1`` problem ``int_0^T phi(x(t)) dt + lam ||u||_{L^1}``  subject to ``|u(t)| <= M``
+  (``reg="L1"``, ``bound=M``), by proximal gradient steps,
+
+with L-BFGS or Adam from ``torch.optim`` for the smooth problems. Notebooks
+``02-turnpike/01-resnets-as-odes``, ``02-large-time`` and ``03-turnpike``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
+from .control import (
+    Controls,
+    flow,
+    h1_norm_sq,
+    l1_norm,
+    l2_norm_sq,
+    random_controls,
+    running_cost,
+    training_error,
+)
+from .device import show_progress
+from .ode_optimizers import DivergenceError
+
+__all__ = ["Fit", "objective", "fit_controls", "prox_l1_ball"]
+
+_REGS = ("L2", "H1", "L1")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The result of :func:`fit_controls`.
+
+    Attributes
+    ----------
+    controls:
+        The trained controls (detached).
+    states:
+        The trajectory of the data at the cell edges, shape ``(L + 1, N, d)``.
+    error:
+        The training error ``phi(x(T))`` at the final time.
+    objective:
+        The value of the minimized functional.
+    history:
+        The objective after each outer iteration (1-D tensor).
+    """
+
+    controls: Controls
+    states: torch.Tensor
+    error: float
+    objective: float
+    history: torch.Tensor
+
+
+def objective(
+    c: Controls,
+    x0: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lam: float,
+    reg: str = "L2",
+    running: bool = False,
+    kind: str = "outer",
+    activation: str = "tanh",
+    P: torch.Tensor | None = None,
+    loss: str = "mse",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The functional (SL1), (SL*) or its ``L^1`` variant at ``c``; returns ``(value, states)``."""
+    states = flow(c, x0, kind, activation)
+    data = running_cost(states, y, c.T, P, loss) if running else training_error(states[-1], y, P, loss)
+    if reg not in _REGS:
+        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
+    penalty = {"L2": l2_norm_sq, "H1": h1_norm_sq, "L1": l1_norm}[reg](c)
+    return data + lam * penalty, states
+
+
+def prox_l1_ball(u: torch.Tensor, threshold: float, bound: float | None) -> torch.Tensor:
+    """Proximal map of ``threshold * |u_k| + indicator(|u_k| <= bound)``, row by row.
+
+    Both terms are radial, so the prox keeps the direction of ``u_k`` and maps its
+    length ``r`` to ``clip(r - threshold, 0, bound)``: a group soft-threshold, then a
+    projection onto the ball.
+    """
+    r = u.norm(dim=-1, keepdim=True)
+    r_new = (r - threshold).clamp_min(0.0)
+    if bound is not None:
+        r_new = r_new.clamp_max(bound)
+    return u * torch.where(r > 0, r_new / r.clamp_min(1e-300), torch.zeros_like(r))
+
+
+def fit_controls(
+    x0: torch.Tensor,
+    y: torch.Tensor,
+    T: float,
+    n_layers: int,
+    *,
+    lam: float = 1e-3,
+    reg: str = "L2",
+    running: bool = False,
+    bound: float | None = None,
+    kind: str = "outer",
+    activation: str = "tanh",
+    P: torch.Tensor | None = None,
+    loss: str = "mse",
+    bias: bool = True,
+    init: Controls | None = None,
+    method: str = "lbfgs",
+    iters: int = 200,
+    lr: float | None = None,
+    generator: torch.Generator | None = None,
+    progress: bool | None = None,
+) -> Fit:
+    """Train the controls of a ResNet with ``n_layers`` layers on ``[0, T]``.
+
+    Parameters
+    ----------
+    x0, y:
+        Data points ``(N, d)`` and targets ``(N,)`` or ``(N, m)``.
+    lam, reg, running:
+        Regularization weight, norm (``"L2"``, ``"H1"`` or ``"L1"``) and whether the data
+        term is the running cost ``int phi(x(t)) dt`` (SL*) instead of ``phi(x(T))`` (SL1).
+    bound:
+        ``M`` in ``|u(t)| <= M``; only with ``reg="L1"`` (proximal gradient).
+    method:
+        ``"lbfgs"`` (``torch.optim.LBFGS`` with strong-Wolfe line search; ``iters`` counts
+        its inner iterations), ``"adam"`` (``iters`` steps of ``torch.optim.Adam``, ``lr``
+        default ``1e-2``) or ``"prox"`` (proximal gradient with backtracking, forced
+        for ``reg="L1"``; ``lr`` is the initial step, default ``1.0``).
+    init:
+        Initial controls (default: ``N(0, 0.1^2/d)`` weights and ``N(0, 0.1^2)`` biases
+        from ``generator``).
+    """
+    x0, y = as_tensor("x0", x0), as_tensor("y", y)
+    check_ndim("x0", x0, 2)
+    check_finite("x0", x0)
+    check_finite("y", y)
+    if y.shape[0] != x0.shape[0]:
+        raise ValueError(f"y must have {x0.shape[0]} rows (one per point), got shape {tuple(y.shape)}")
+    T, n_layers, iters = check_positive("T", T), check_int("n_layers", n_layers), check_int("iters", iters)
+    lam = check_nonnegative("lam", lam)
+    if reg not in _REGS:
+        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
+    if method not in ("lbfgs", "adam", "prox"):
+        raise ValueError(f"method must be 'lbfgs', 'adam' or 'prox', got {method!r}")
+    if reg == "L1":
+        method = "prox"
+    elif bound is not None:
+        raise ValueError("bound (|u| <= M) is only supported with reg='L1'")
+    if bound is not None:
+        bound = check_positive("bound", bound)
+    if init is None:
+        init = random_controls(
+            x0.shape[1], n_layers, T, std=0.1, bias=bias, generator=generator, dtype=x0.dtype
+        )
+    elif init.n_layers != n_layers or abs(init.T - T) > 1e-12 * T or init.d != x0.shape[1]:
+        raise ValueError("init must have n_layers layers, horizon T and the data's dimension")
+    w = init.w.detach().clone().to(x0).requires_grad_(True)
+    b = None if init.b is None else init.b.detach().clone().to(x0).requires_grad_(True)
+    params = [w] if b is None else [w, b]
+    opts = dict(lam=lam, reg=reg, running=running, kind=kind, activation=activation, P=P, loss=loss)
+
+    def value(smooth_only: bool = False) -> torch.Tensor:
+        c = Controls(w, b, T)
+        if smooth_only:  # the L^1 term is handled by the prox
+            v, _ = objective(c, x0, y, **{**opts, "lam": 0.0})
+            return v
+        return objective(c, x0, y, **opts)[0]
+
+    history: list[float] = []
+    show = show_progress(progress, iters)
+    if method == "lbfgs":
+        chunk = 10
+        opt = torch.optim.LBFGS(
+            params,
+            lr=1.0,
+            max_iter=chunk,
+            history_size=30,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=1e-12,
+            tolerance_change=1e-15,
+        )
+
+        def closure():
+            opt.zero_grad()
+            v = value()
+            v.backward()
+            return v
+
+        bar = tqdm(total=iters, desc="L-BFGS", leave=False) if show else None
+        for _ in range(math.ceil(iters / chunk)):
+            opt.step(closure)
+            with torch.no_grad():
+                history.append(float(value()))
+            if bar is not None:
+                bar.update(chunk)
+            if not math.isfinite(history[-1]):
+                break
+        if bar is not None:
+            bar.close()
+    elif method == "adam":
+        opt = torch.optim.Adam(params, lr=1e-2 if lr is None else check_positive("lr", lr))
+        steps = tqdm(range(iters), desc="Adam", leave=False) if show else range(iters)
+        for _ in steps:
+            opt.zero_grad()
+            v = value()
+            v.backward()
+            opt.step()
+            history.append(float(v.detach()))
+            if not math.isfinite(history[-1]):
+                break
+    else:
+        step = 1.0 if lr is None else check_positive("lr", lr)
+        lam1 = lam if reg == "L1" else 0.0
+        h = T / n_layers
+
+        def stacked():
+            return w.reshape(n_layers, -1) if b is None else torch.cat([w.reshape(n_layers, -1), b], 1)
+
+        def total(u_rows: torch.Tensor, smooth: torch.Tensor) -> float:
+            return float(smooth) + lam1 * h * float(u_rows.norm(dim=1).sum())
+
+        steps = tqdm(range(iters), desc="prox-grad", leave=False) if show else range(iters)
+        for _ in steps:
+            for p in params:
+                p.grad = None
+            f0 = value(smooth_only=True)
+            f0.backward()
+            with torch.no_grad():
+                u0 = stacked().clone()
+                g = (
+                    w.grad.reshape(n_layers, -1)
+                    if b is None
+                    else torch.cat([w.grad.reshape(n_layers, -1), b.grad], 1)
+                )
+                current = total(u0, f0)
+                for _ls in range(40):  # backtracking: accept the first step that decreases the objective
+                    u1 = prox_l1_ball(u0 - step * g, step * lam1 * h, bound)
+                    w.copy_(u1[:, : w[0].numel()].reshape_as(w))
+                    if b is not None:
+                        b.copy_(u1[:, w[0].numel() :])
+                    new = total(u1, value(smooth_only=True))
+                    if new <= current:
+                        step *= 1.25
+                        break
+                    step *= 0.5
+                else:
+                    w.copy_(u0[:, : w[0].numel()].reshape_as(w))
+                    if b is not None:
+                        b.copy_(u0[:, w[0].numel() :])
+                    new = current
+                history.append(new)
+    if history and not math.isfinite(history[-1]):
+        raise DivergenceError(f"training diverged ({method}); lower the learning rate or the horizon T")
+    c = Controls(w.detach(), None if b is None else b.detach(), T)
+    with torch.no_grad():
+        val, states = objective(c, x0, y, **opts)
+        err = training_error(states[-1], y, P, loss)
+    return Fit(c, states, float(err), float(val), torch.tensor(history, dtype=x0.dtype))
