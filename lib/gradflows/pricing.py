@@ -1,0 +1,299 @@
+"""Black–Scholes prices: closed forms and the Feynman–Kac Monte Carlo estimator.
+
+Model: ``d`` assets driven by a ``d'``-dimensional Brownian motion ``B``,
+
+    dX^i = X^i mu^i dt + X^i sum_j sigma^{ij} dB^j,   sigma a (d, d') matrix,
+
+so that ``X_T^i = x^i exp((mu^i - |sigma_i|^2 / 2) T + sigma_i . B_T)`` with ``sigma_i`` the
+``i``-th row. Under the pricing measure ``mu = r`` and, by Feynman–Kac, the price of the payoff
+``phi`` is ``u(0, x) = e^{-rT} E[phi(X_T)]``, which Monte Carlo estimates with an error
+``O(N^{-1/2})`` whatever ``d`` (claim MFLD-2, notebook ``03-mfld/01-networks-as-measures``;
+the option-pricing chapter uses the closed forms as references).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch.special import ndtr
+from tqdm.auto import tqdm
+
+from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
+from .device import show_progress
+from .ode_optimizers import DivergenceError
+
+__all__ = [
+    "bs_call",
+    "bs_put",
+    "geometric_basket_call",
+    "correlated_vol",
+    "terminal_samples",
+    "mc_price",
+    "geometric_basket_payoff",
+    "arithmetic_basket_payoff",
+]
+
+Payoff = Callable[[torch.Tensor], torch.Tensor]
+Arg = float | torch.Tensor
+
+
+def _common(**named) -> list[torch.Tensor]:
+    """Convert numbers/tensors to tensors of one floating dtype on one device (the first tensor's)."""
+    ref = next((v for v in named.values() if isinstance(v, torch.Tensor) and v.is_floating_point()), None)
+    dtype = ref.dtype if ref is not None else torch.get_default_dtype()
+    device = ref.device if ref is not None else torch.device("cpu")
+    out = []
+    for name, v in named.items():
+        t = as_tensor(name, v, dtype)
+        if isinstance(v, torch.Tensor) and t.device != device:
+            raise ValueError(f"{name} is on {t.device} but the other arguments are on {device}")
+        out.append(check_finite(name, t.to(device)))
+    return out
+
+
+def _black(F: torch.Tensor, K: torch.Tensor, v: torch.Tensor, disc: torch.Tensor, call: bool) -> torch.Tensor:
+    """``disc * E[(F e^{v Z - v^2/2} - K)^+]`` (call) or ``(K - ...)^+`` (put), ``Z ~ N(0, 1)``.
+
+    ``v = 0`` gives the intrinsic value ``disc * (F - K)^+`` exactly.
+    """
+    pos = v > 0
+    vs = torch.where(pos, v, torch.ones_like(v))
+    d1 = (torch.log(F / K) + 0.5 * vs**2) / vs
+    d2 = d1 - vs
+    if call:
+        val, lim = F * ndtr(d1) - K * ndtr(d2), (F - K).clamp_min(0)
+    else:
+        val, lim = K * ndtr(-d2) - F * ndtr(-d1), (K - F).clamp_min(0)
+    return disc * torch.where(pos, val, lim)
+
+
+def _bs(S, K, r, sigma, tau, call: bool) -> torch.Tensor:
+    S, K, r, sigma, tau = torch.broadcast_tensors(*_common(S=S, K=K, r=r, sigma=sigma, tau=tau))
+    for name, t, bad, what in (
+        ("S", S, S < 0, ">= 0"),
+        ("K", K, K <= 0, "> 0"),
+        ("sigma", sigma, sigma <= 0, "> 0"),
+        ("tau", tau, tau < 0, ">= 0"),
+    ):
+        if bool(bad.any()):
+            raise ValueError(f"{name} must be {what}, got min {float(t.min())!r}")
+    return _black(S * torch.exp(r * tau), K, sigma * tau.sqrt(), torch.exp(-r * tau), call)
+
+
+def bs_call(S: Arg, K: Arg, r: Arg, sigma: Arg, tau: Arg) -> torch.Tensor:
+    """Black–Scholes call ``C = S N(d1) - K e^{-r tau} N(d2)``.
+
+    ``d1,2 = (log(S/K) + (r ± sigma^2/2) tau) / (sigma sqrt(tau))``, ``N`` the normal cdf.
+
+    Arguments broadcast (numbers or tensors, e.g. ``S`` a grid and ``tau`` a column); ``tau = 0``
+    returns the payoff ``(S - K)^+`` exactly. Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    return _bs(S, K, r, sigma, tau, call=True)
+
+
+def bs_put(S: Arg, K: Arg, r: Arg, sigma: Arg, tau: Arg) -> torch.Tensor:
+    """Black–Scholes put ``P = K e^{-r tau} N(-d2) - S N(-d1)`` (see :func:`bs_call`).
+
+    Satisfies put–call parity ``C - P = S - K e^{-r tau}``. Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    return _bs(S, K, r, sigma, tau, call=False)
+
+
+def _vol(sigma, d: int | None, like: torch.Tensor) -> torch.Tensor:
+    s = check_finite("sigma", check_ndim("sigma", as_tensor("sigma", sigma, like.dtype), 2))
+    if isinstance(sigma, torch.Tensor) and sigma.device != like.device:
+        raise ValueError(f"sigma is on {sigma.device} but S0 is on {like.device}")
+    if d is not None and s.shape[0] != d:
+        raise ValueError(f"sigma must have shape (d, d') with d={d} rows, got {tuple(s.shape)}")
+    return s.to(like.device)
+
+
+def _spot(S0, ndims=(1, 2)) -> torch.Tensor:
+    S0 = check_finite("S0", check_ndim("S0", as_tensor("S0", S0), ndims))
+    if bool((S0 <= 0).any()):
+        raise ValueError("S0 must be positive")
+    return S0
+
+
+def geometric_basket_call(S0: torch.Tensor, K: float, r: Arg, sigma: torch.Tensor, tau: Arg) -> torch.Tensor:
+    """Call on the geometric average ``G = (prod_i X^i)^{1/d}``: ``e^{-rT} E[(G_T - K)^+]``.
+
+    ``log G_T = mean_i log S0_i + (r - a/2) T + sbar . B_T`` with ``a = mean_i |sigma_i|^2`` and
+    ``sbar = mean_i sigma_i``, so ``log G_T ~ N(log G_0 + (r - a/2) T, s^2 T)``, ``s = |sbar|``:
+    the Black–Scholes call on ``G_0 e^{-qT}`` with volatility ``s`` and yield ``q = (a - s^2)/2``.
+    ``S0`` is ``(d,)`` or a batch ``(n, d)`` (result ``()`` or ``(n,)``); ``tau`` broadcasts
+    against the batch. Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    S0 = _spot(S0)
+    d = S0.shape[-1]
+    sig = _vol(sigma, d, S0)
+    K = check_positive("K", K)
+    r, tau = _common(S0=S0, r=r, tau=tau)[1:]
+    if bool((tau < 0).any()):
+        raise ValueError(f"tau must be >= 0, got min {float(tau.min())!r}")
+    a = sig.square().sum(1).mean()
+    s2 = sig.mean(0).square().sum()
+    G0 = torch.exp(torch.log(S0).mean(-1))
+    F = G0 * torch.exp((r - 0.5 * a + 0.5 * s2) * tau)  # E[G_T]
+    return _black(F, torch.full_like(F, K), (s2 * tau).sqrt(), torch.exp(-r * tau), call=True)
+
+
+def correlated_vol(vols: torch.Tensor, rho: Arg) -> torch.Tensor:
+    """Volatility matrix ``sigma = diag(vols) chol(C)`` for the correlation matrix ``C``.
+
+    Then ``sigma sigma^T = diag(vols) C diag(vols)``: asset ``i`` has volatility ``vols[i]``.
+
+    ``rho`` is a number (``C = (1 - rho) I + rho 1 1^T``, positive definite iff
+    ``-1/(d-1) < rho < 1``) or a ``(d, d)`` correlation matrix. Notebook
+    ``03-mfld/01-networks-as-measures``.
+    """
+    v = check_finite("vols", check_ndim("vols", as_tensor("vols", vols), 1))
+    if v.numel() == 0 or bool((v <= 0).any()):
+        raise ValueError("vols must be a non-empty 1-D tensor of positive volatilities")
+    d = v.numel()
+    if isinstance(rho, torch.Tensor) and rho.ndim == 2:
+        C = check_finite("rho", rho.to(v))
+        ok = C.shape == (d, d) and torch.allclose(C, C.T) and torch.allclose(C.diagonal(), torch.ones_like(v))
+        if not ok:
+            raise ValueError(f"rho must be a number or a symmetric ({d}, {d}) matrix with unit diagonal")
+        hint = ""
+    else:
+        rho_f = float(rho)
+        if not math.isfinite(rho_f):
+            raise ValueError(f"rho must be finite, got {rho!r}")
+        C = (1 - rho_f) * torch.eye(d, dtype=v.dtype, device=v.device) + rho_f
+        hint = f"; a constant correlation needs -1/(d-1) < rho < 1 (d={d}), got rho={rho_f:g}"
+    L, info = torch.linalg.cholesky_ex(C)
+    if int(info) != 0:
+        raise ValueError("the correlation matrix is not positive definite" + hint)
+    return v[:, None] * L
+
+
+def _check_generator(generator: torch.Generator | None, device: torch.device) -> None:
+    if generator is not None and torch.device(generator.device) != device:
+        raise ValueError(f"generator is on {generator.device} but S0 is on {device}: create it on {device}")
+
+
+def _sampler(S0, r, sigma, tau, mu):
+    """Validate once; return ``(draw, r, tau, device)``, ``draw(n, generator)`` giving ``(n, d)`` samples."""
+    S0 = _spot(S0, 1)
+    sig = _vol(sigma, S0.shape[0], S0)
+    tau = check_nonnegative("tau", tau)
+    r = float(check_finite("r", as_tensor("r", r)).reshape(()))
+    rate = torch.tensor(r, dtype=S0.dtype) if mu is None else as_tensor("mu", mu, S0.dtype)
+    check_finite("mu", rate)
+    if rate.ndim > 1 or rate.numel() not in (1, S0.shape[0]):
+        raise ValueError(f"mu must be a number or a ({S0.shape[0]},) tensor, got shape {tuple(rate.shape)}")
+    drift = (rate.to(S0.device) - 0.5 * sig.square().sum(1)) * tau
+    scale = math.sqrt(tau) * sig.T
+
+    def draw(n: int, generator: torch.Generator | None) -> torch.Tensor:
+        Z = torch.randn(n, sig.shape[1], generator=generator, dtype=S0.dtype, device=S0.device)
+        return S0 * torch.exp(drift + Z @ scale)
+
+    return draw, r, tau, S0.device
+
+
+def terminal_samples(
+    S0: torch.Tensor,
+    r: float,
+    sigma: torch.Tensor,
+    tau: float,
+    n_paths: int,
+    generator: torch.Generator | None = None,
+    mu: float | torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Exact samples of ``X_T^i = S0_i exp((mu_i - |sigma_i|^2/2) tau + sqrt(tau) sigma_i . Z)``.
+
+    ``Z ~ N(0, I_{d'})``; ``S0`` ``(d,)``, ``sigma`` ``(d, d')``; ``mu`` (number or ``(d,)``)
+    defaults to ``r`` (pricing measure). Returns ``(n_paths, d)``.
+    Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    draw, _, _, device = _sampler(S0, r, sigma, tau, mu)
+    _check_generator(generator, device)
+    return draw(check_int("n_paths", n_paths), generator)
+
+
+def mc_price(
+    payoff: Payoff,
+    S0: torch.Tensor,
+    r: float,
+    sigma: torch.Tensor,
+    tau: float,
+    n_paths: int,
+    generator: torch.Generator | None = None,
+    chunk: int = 2**16,
+    progress: bool | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Feynman–Kac Monte Carlo price ``e^{-r tau} mean_k payoff(X_T^k)`` and its standard error.
+
+    The paths are drawn exactly (:func:`terminal_samples` with ``mu = r``) ``chunk`` at a time;
+    mean and variance are merged chunk by chunk (Chan et al.), so memory is ``O(chunk * d)``
+    for any ``n_paths``. The standard error is ``e^{-r tau} s / sqrt(n)`` with ``s`` the sample
+    standard deviation of the payoffs. ``payoff`` maps ``(n, d) -> (n,)``. Notebook
+    ``03-mfld/01-networks-as-measures`` (claim MFLD-2).
+    """
+    if not callable(payoff):
+        raise ValueError(f"payoff must be a callable (n, d) -> (n,), got {type(payoff).__name__}")
+    draw, r, tau, device = _sampler(S0, r, sigma, tau, None)
+    _check_generator(generator, device)
+    n_paths = check_int("n_paths", n_paths, minimum=2)
+    chunk = check_int("chunk", chunk)
+    starts = range(0, n_paths, chunk)
+    if show_progress(progress, len(starts)):
+        starts = tqdm(starts, desc="paths", leave=False)
+    count, mean, m2 = 0, 0.0, 0.0
+    for i, start in enumerate(starts):
+        m = min(chunk, n_paths - start)
+        p = payoff(draw(m, generator))
+        if not isinstance(p, torch.Tensor) or p.shape != (m,):
+            shape = tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__
+            raise ValueError(f"payoff must return a tensor of shape ({m},) for {m} paths, got {shape}")
+        if not bool(torch.isfinite(p).all()):
+            raise DivergenceError(
+                f"payoff is NaN/inf on chunk {i} (paths {start}..{start + m}): check the payoff, "
+                "or lower sigma^2 * tau / use float64 if exp overflows"
+            )
+        bm = p.mean()
+        delta = bm - mean
+        total = count + m
+        mean = mean + delta * (m / total)
+        m2 = m2 + (p - bm).square().sum() + delta.square() * (count * m / total)
+        count = total
+    disc = math.exp(-r * tau)
+    return disc * mean, disc * torch.sqrt(m2 / (count - 1) / count)
+
+
+def geometric_basket_payoff(K: float) -> Payoff:
+    """Payoff ``(prod_i x_i^{1/d} - K)^+`` of the geometric basket call, ``(..., d) -> (...)``.
+
+    Its price is :func:`geometric_basket_call`. Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    K = check_positive("K", K)
+
+    def payoff(X: torch.Tensor) -> torch.Tensor:
+        return (torch.exp(torch.log(X).mean(-1)) - K).clamp_min(0)
+
+    return payoff
+
+
+def arithmetic_basket_payoff(K: float, weights: torch.Tensor | None = None) -> Payoff:
+    """Payoff ``(sum_i w_i x_i - K)^+`` of the arithmetic basket call (``w_i = 1/d`` by default).
+
+    No closed form; priced by :func:`mc_price`. Notebook ``03-mfld/01-networks-as-measures``.
+    """
+    K = check_positive("K", K)
+    w = None
+    if weights is not None:
+        w = check_finite("weights", check_ndim("weights", as_tensor("weights", weights), 1))
+
+    def payoff(X: torch.Tensor) -> torch.Tensor:
+        if w is None:
+            return (X.mean(-1) - K).clamp_min(0)
+        if X.shape[-1] != w.numel():
+            raise ValueError(f"the basket has {w.numel()} weights but X has last dimension {X.shape[-1]}")
+        return (X @ w.to(X) - K).clamp_min(0)
+
+    return payoff
