@@ -128,8 +128,7 @@ lab: $(VENV_STAMP)
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(VENV_STAMP)
-	@if [ -f lib/gradflows/bench.py ]; then $(BIN)/python -m gradflows.bench; \
-	else echo "No benchmarks exist yet (lib/gradflows/bench.py is not written)."; fi
+	$(BIN)/python -m gradflows.bench
 
 clean:
 	rm -rf $(BUILD) $(SITE_ASSETS) .pytest_cache .ruff_cache .jupyter_cache

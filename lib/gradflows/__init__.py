@@ -9,6 +9,12 @@ Modules follow mathematical objects, not chapters:
 * :mod:`gradflows.weak_solutions` -- gradient flows of non-smooth objectives
 * :mod:`gradflows.nets` -- networks and weight norms
 * :mod:`gradflows.backprop` -- back-propagation as products of Jacobians
+* :mod:`gradflows.control` -- ResNets as controlled ODEs, norms of controls
+* :mod:`gradflows.training` -- training as optimal control
+* :mod:`gradflows.datasets` -- toy data generated locally
+* :mod:`gradflows.particles` -- Langevin and mean-field Langevin particle systems
+* :mod:`gradflows.energies` -- free energies, entropy estimators, Wasserstein distances
+* :mod:`gradflows.pricing` -- Black--Scholes formulas and Monte Carlo pricing
 * :mod:`gradflows.landscapes` -- test objectives
 * :mod:`gradflows.rates` -- fitted convergence rates
 * :mod:`gradflows.plotting` -- the book's figure style
@@ -18,11 +24,17 @@ from . import (
     adam,
     backprop,
     batches,
+    control,
+    datasets,
+    energies,
     landscapes,
     nets,
     ode_optimizers,
+    particles,
     plotting,
+    pricing,
     rates,
+    training,
     weak_solutions,
 )
 from .device import by_scale, get_device, scale, seed
@@ -34,13 +46,19 @@ __all__ = [
     "backprop",
     "batches",
     "by_scale",
+    "control",
+    "datasets",
+    "energies",
     "get_device",
     "landscapes",
     "nets",
     "ode_optimizers",
+    "particles",
     "plotting",
+    "pricing",
     "rates",
     "scale",
     "seed",
+    "training",
     "weak_solutions",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "check_last_dim",
     "check_prob",
     "as_tensor",
+    "check_generator",
 ]
 
 
@@ -105,3 +106,19 @@ def check_last_dim(name: str, x: torch.Tensor, size: int) -> torch.Tensor:
     if x.ndim == 0 or x.shape[-1] != size:
         raise ValueError(f"{name} must have last dimension {size}, got shape {tuple(x.shape)}")
     return x
+
+
+def check_generator(
+    generator: torch.Generator | None, device: torch.device, what: str = "the tensors"
+) -> None:
+    """Raise unless ``generator`` is None or a :class:`torch.Generator` on ``device``."""
+    if generator is None:
+        return
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    g = torch.device(generator.device)
+    if g.type != device.type or (device.type != "cpu" and (g.index or 0) != (device.index or 0)):
+        raise ValueError(
+            f"generator lives on {g} but {what} on {device}; "
+            f"create it with torch.Generator(device={str(device)!r})"
+        )

@@ -49,8 +49,12 @@ def _on_grid(name: str, y, x: torch.Tensor, density: bool = False) -> torch.Tens
     y = check_finite(name, as_tensor(name, y, x.dtype)).to(x.device)
     if y.ndim == 0 or y.shape[-1] != x.shape[0]:
         raise ValueError(f"{name} must have last dimension len(x)={x.shape[0]}, got shape {tuple(y.shape)}")
-    if density and bool((y < 0).any()):
-        raise ValueError(f"{name} must be non-negative")
+    if density:
+        # round-off negatives (e.g. from a difference of densities) are set to 0
+        floor = -1e-12 * float(y.abs().max()) if y.numel() else 0.0
+        if bool((y < floor).any()):
+            raise ValueError(f"{name} must be non-negative")
+        y = y.clamp_min(0.0)
     return y
 
 

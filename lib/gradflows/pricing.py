@@ -20,7 +20,15 @@ import torch
 from torch.special import ndtr
 from tqdm.auto import tqdm
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
+from ._validation import (
+    as_tensor,
+    check_finite,
+    check_generator,
+    check_int,
+    check_ndim,
+    check_nonnegative,
+    check_positive,
+)
 from .device import show_progress
 from .ode_optimizers import DivergenceError
 
@@ -171,9 +179,6 @@ def correlated_vol(vols: torch.Tensor, rho: Arg) -> torch.Tensor:
     return v[:, None] * L
 
 
-def _check_generator(generator: torch.Generator | None, device: torch.device) -> None:
-    if generator is not None and torch.device(generator.device) != device:
-        raise ValueError(f"generator is on {generator.device} but S0 is on {device}: create it on {device}")
 
 
 def _sampler(S0, r, sigma, tau, mu):
@@ -212,7 +217,7 @@ def terminal_samples(
     Notebook ``03-mfld/01-networks-as-measures``.
     """
     draw, _, _, device = _sampler(S0, r, sigma, tau, mu)
-    _check_generator(generator, device)
+    check_generator(generator, device, "S0")
     return draw(check_int("n_paths", n_paths), generator)
 
 
@@ -238,7 +243,7 @@ def mc_price(
     if not callable(payoff):
         raise ValueError(f"payoff must be a callable (n, d) -> (n,), got {type(payoff).__name__}")
     draw, r, tau, device = _sampler(S0, r, sigma, tau, None)
-    _check_generator(generator, device)
+    check_generator(generator, device, "S0")
     n_paths = check_int("n_paths", n_paths, minimum=2)
     chunk = check_int("chunk", chunk)
     starts = range(0, n_paths, chunk)

@@ -15,32 +15,15 @@ Runs on CPU, and on CUDA when present. Timing goals are reported, never asserted
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import scipy.integrate
 import torch
 
-from . import adam as ad
-from . import landscapes as L
-from . import ode_optimizers as oo
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _best(fn, device, repeat: int = 3) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from .. import adam as ad
+from .. import landscapes as L
+from .. import ode_optimizers as oo
+from ._timing import best as _best
 
 
 def bench_adam(device: torch.device, q: int, steps: int) -> dict[str, float]:
