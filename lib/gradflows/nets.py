@@ -9,6 +9,7 @@ Notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/03-batches-and-initialization
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -52,8 +53,11 @@ class MLP(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        sizes = list(sizes)
-        if len(sizes) < 2 or any(not isinstance(a, int) or a < 1 for a in sizes):
+        try:  # plain ints, NumPy or torch integers
+            sizes = [operator.index(a) for a in sizes]
+        except TypeError:
+            raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}") from None
+        if len(sizes) < 2 or any(a < 1 for a in sizes):
             raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
