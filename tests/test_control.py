@@ -206,3 +206,14 @@ def test_datasets():
         DS.circles(10, radii=(1.0, 0.5))
     with pytest.raises(ValueError, match="n"):
         DS.two_moons(1)
+
+
+def test_refined_controls_give_the_same_ode():
+    x, _ = DS.circles(10, generator=_gen())
+    c = C.random_controls(2, 5, T=2.0, generator=_gen(7))
+    f = c.refined(3)
+    assert f.n_layers == 15 and f.h == pytest.approx(c.h / 3)
+    coarse = C.flow(c, x, scheme="rk4", substeps=12, record=False)
+    fine = C.flow(f, x, scheme="rk4", substeps=4, record=False)
+    torch.testing.assert_close(fine, coarse, atol=1e-13, rtol=0)
+    assert float(C.l2_norm_sq(f)) == pytest.approx(float(C.l2_norm_sq(c)))

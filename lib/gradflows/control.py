@@ -115,6 +115,12 @@ class Controls:
         s = self.T / check_positive("T_new", T_new)
         return Controls(self.w * s, None if self.b is None else self.b * s, T_new)
 
+    def refined(self, m: int) -> Controls:
+        """The same piecewise-constant controls on ``m`` times as many layers (each cell split in ``m``)."""
+        m = check_int("m", m)
+        b = None if self.b is None else self.b.repeat_interleave(m, 0)
+        return Controls(self.w.repeat_interleave(m, 0), b, self.T)
+
     def detach(self) -> Controls:
         return Controls(self.w.detach(), None if self.b is None else self.b.detach(), self.T)
 
