@@ -229,3 +229,31 @@ def test_mean_field_bad_input():
         P.mean_field_langevin(X, Z, Y, 0.1, 0.1, 3, minibatch=0)
     with pytest.raises(ValueError, match="noise must have shape"):
         P.mean_field_langevin(X, Z, Y, 0.1, 0.1, 3, noise=torch.zeros(2, 7, 4))
+
+
+def test_features_and_flat_derivative_against_autograd():
+    g = torch.Generator().manual_seed(3)
+    X = torch.randn(7, 3, generator=g)
+    Z = torch.randn(11, 2, generator=g)
+    Y = torch.randn(11, generator=g)
+    feats = P.mf_features(X, Z)
+    torch.testing.assert_close(feats.mean(0), P.mf_output(X, Z), atol=1e-14, rtol=0)
+    # the flat derivative is the derivative along mixtures: F((1-s) m + s delta_x) at s = 0
+    pts = torch.randn(4, 3, generator=g)
+    flat = P.mf_flat_derivative(X, Z, Y, pts)
+    for k in range(4):
+        def F_mix(s, k=k):
+            out = (1 - s) * P.mf_output(X, Z) + s * P.mf_output(pts[k : k + 1], Z)
+            return 0.5 * ((Y - out) ** 2).mean()
+
+        s = torch.tensor(0.0, requires_grad=True)
+        (d,) = torch.autograd.grad(F_mix(s), s)
+        # d/ds F((1-s)m + s delta_x) = dF/dm(m, x) - int dF/dm dm
+        mean_flat = P.mf_flat_derivative(X, Z, Y, X).mean()
+        assert float(d) == pytest.approx(float(flat[k] - mean_flat), abs=1e-12)
+    # its gradient at the neurons is minus the drift
+    pts = X.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(P.mf_flat_derivative(X, Z, Y, pts).sum(), pts)
+    torch.testing.assert_close(-grad, P.mf_drift(X, Z, Y), atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="points"):
+        P.mf_flat_derivative(X, Z, Y, torch.zeros(2, 4))

@@ -64,3 +64,17 @@ def test_plots_draw():
     assert plotting.to_numpy(torch.ones(2)).tolist() == [1.0, 1.0]
     assert math.isclose(plotting.to_numpy([1.5])[0], 1.5)
     plt.close("all")
+
+
+def test_slope_standard_error_matches_numpy_polyfit():
+    import numpy as np
+    from gradflows import rates
+
+    t = np.linspace(0, 5, 12)
+    y = np.exp(-0.7 * t + 0.05 * np.sin(7 * t))
+    slope, se = rates.semilog_slope(t, y, stderr=True)
+    p, cov = np.polyfit(t, np.log(y), 1, cov="unscaled")
+    resid = np.log(y) - np.polyval(p, t)
+    assert slope == pytest.approx(p[0])
+    assert se == pytest.approx(np.sqrt(cov[0, 0] * (resid @ resid) / (len(t) - 2)))
+    assert rates.loglog_slope(t[1:], y[1:]) == pytest.approx(rates.loglog_slope(t[1:], y[1:], stderr=True)[0])

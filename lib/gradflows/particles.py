@@ -39,8 +39,8 @@ from .device import show_progress
 from .nets import ACTIVATIONS
 from .ode_optimizers import DivergenceError, autograd_gradient
 
-__all__ = ["LangevinPath", "langevin", "with_bias", "MF_ACTIVATIONS", "mf_output", "mf_loss", "mf_drift",
-           "mean_field_langevin"]
+__all__ = ["LangevinPath", "langevin", "with_bias", "MF_ACTIVATIONS", "mf_features", "mf_output", "mf_loss",
+           "mf_flat_derivative", "mf_drift", "mean_field_langevin"]
 
 Tensor = torch.Tensor
 
@@ -238,6 +238,34 @@ def _check_net(X, Z, Y=None, activation: str = "tanh", chunk=None):
     if chunk is not None:
         chunk = check_int("chunk", chunk)
     return X, Z, Y, chunk
+
+
+def mf_features(X: Tensor, Z: Tensor, activation: str = "tanh") -> Tensor:
+    """The features ``phi_hat(x_i, z_m) = c_i phi(a_i . z_m)`` of every neuron at every input, ``(N, M)``.
+
+    ``mf_output`` is their mean over the neurons. Notebook ``03-mfld/03-mean-field-langevin``.
+    """
+    X, Z, _, _ = _check_net(X, Z, None, activation)
+    return X[:, :1] * ACTIVATIONS[activation](X[:, 1:] @ Z.T)
+
+
+def mf_flat_derivative(
+    X: Tensor, Z: Tensor, Y: Tensor, points: Tensor, activation: str = "tanh"
+) -> Tensor:
+    """The flat derivative ``dF/dm(m^N, x) = -mean_data (y - f_X(z)) phi_hat(x, z)`` at ``points``.
+
+    ``F(m) = 1/2 mean_data (y - int phi_hat dm)^2`` and ``m^N`` the empirical measure of the
+    neurons ``X``; ``points`` has shape ``(n, 1 + D)`` and the result ``(n,)``. Its gradient in
+    ``x`` is the intrinsic derivative ``D_m F``, so ``mf_drift(X, ...)`` equals minus the
+    gradient of this function at ``points = X``; it enters the first-order condition of
+    Proposition 4. Notebook ``03-mfld/03-mean-field-langevin``.
+    """
+    X, Z, Y, _ = _check_net(X, Z, Y, activation)
+    P = check_finite("points", check_ndim("points", as_tensor("points", points, X.dtype), 2)).to(X.device)
+    if P.shape[1] != X.shape[1]:
+        raise ValueError(f"points must have shape (n, {X.shape[1]}) like X, got {tuple(P.shape)}")
+    r = Y - mf_output(X, Z, activation)
+    return -(mf_features(P, Z, activation) @ r) / Z.shape[0]
 
 
 def mf_output(X: Tensor, Z: Tensor, activation: str = "tanh", chunk: int | None = None) -> Tensor:

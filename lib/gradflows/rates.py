@@ -23,20 +23,32 @@ def _xy(x, y):
     return x.cpu(), y.cpu()
 
 
-def _slope(u: torch.Tensor, v: torch.Tensor) -> float:
+def _slope(u: torch.Tensor, v: torch.Tensor, stderr: bool) -> float | tuple[float, float]:
     u0 = u - u.mean()
-    return float((u0 * (v - v.mean())).sum() / (u0 * u0).sum())
+    slope = float((u0 * (v - v.mean())).sum() / (u0 * u0).sum())
+    if not stderr:
+        return slope
+    if u.numel() < 3:
+        raise ValueError("a standard error needs at least 3 points")
+    resid = v - v.mean() - slope * u0
+    s2 = float((resid * resid).sum()) / (u.numel() - 2)
+    return slope, (s2 / float((u0 * u0).sum())) ** 0.5
 
 
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of ``log y`` against ``log x`` (``y ~ C x^slope``)."""
+def loglog_slope(x, y, stderr: bool = False) -> float | tuple[float, float]:
+    """Least-squares slope of ``log y`` against ``log x`` (``y ~ C x^slope``).
+
+    With ``stderr=True`` returns ``(slope, standard error)``, the usual regression standard
+    error from the residuals (it assumes independent, equal-variance errors in ``log y``).
+    """
     x, y = _xy(x, y)
     if bool((x <= 0).any()):
         raise ValueError("x must be positive to take its logarithm")
-    return _slope(torch.log(x), torch.log(y))
+    return _slope(torch.log(x), torch.log(y), stderr)
 
 
-def semilog_slope(t, y) -> float:
-    """Least-squares slope of ``log y`` against ``t`` (``y ~ C e^{slope t}``)."""
+def semilog_slope(t, y, stderr: bool = False) -> float | tuple[float, float]:
+    """Least-squares slope of ``log y`` against ``t`` (``y ~ C e^{slope t}``); ``stderr`` as in
+    :func:`loglog_slope`."""
     t, y = _xy(t, y)
-    return _slope(t, torch.log(y))
+    return _slope(t, torch.log(y), stderr)
