@@ -1,7 +1,7 @@
 """Free energies, entropies and Wasserstein distances of probability measures.
 
 Chapter 3 (notebooks ``03-mfld/01-networks-as-measures``, ``03-mfld/02-langevin-gibbs``,
-``03-mfld/03-mean-field-langevin``) studies the free energy
+``03-mfld/03-mean-field-langevin``) studies the free energy::
 
     V^sigma(m) = F(m) + (sigma^2 / 2) H(m | g),    g ∝ e^{-U},  U(x) = |x|^2 / 2,
 

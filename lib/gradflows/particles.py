@@ -195,8 +195,10 @@ def langevin(
     noise_chunk:
         Steps whose Gaussian increments are drawn per generator call (default: ``2^22`` numbers).
 
-    Raises :class:`~gradflows.ode_optimizers.DivergenceError` when the state is not finite at a
-    recording time or at the end.
+    Raises
+    ------
+    gradflows.ode_optimizers.DivergenceError
+        When the state is not finite at a recording time or at the end.
     """
     sigma, dt, n_steps, record_every, noise_chunk = _check_loop_args(
         sigma, dt, n_steps, record_every, stats, noise_chunk
