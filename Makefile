@@ -108,10 +108,11 @@ test-lint: $(VENV_STAMP)
 test-unit: $(VENV_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -m 'not site'
 
-# One kernel per notebook: --dist loadfile keeps a notebook's cells on one worker.
+# One kernel per notebook: --dist loadfile keeps a notebook's cells on one worker. A cell
+# that runs past the time limit of the site build (300 s, _config.yml) fails the test.
 test-notebooks: $(VENV_STAMP)
 	env -u MPLBACKEND $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
-		-p no:randomly -n $(NBVAL_WORKERS) --dist loadfile notebooks
+		--nbval-cell-timeout=300 -p no:randomly -n $(NBVAL_WORKERS) --dist loadfile notebooks
 
 # A fresh Sphinx environment (--all) so that every page's warnings are reported again;
 # executed notebooks still come from the cache in $(BUILD)/.jupyter_cache.
