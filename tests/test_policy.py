@@ -90,6 +90,15 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_cells_have_unique_ids(path: Path) -> None:
+    # nbformat 4.5 requires cell ids (a missing one is a warning today, an error later).
+    ids = [cell.get("id") for cell in _load(path)["cells"]]
+    missing = [i for i, cid in enumerate(ids) if not cid]
+    assert not missing, f"{_name(path)}: cells {missing} have no id; run nbformat's normalize()"
+    assert len(set(ids)) == len(ids), f"{_name(path)}: duplicate cell ids"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_notebook_uses_the_standard_kernel(path: Path) -> None:
     # Binder and CI know the kernel "python3" (in .venv it is the venv's Python).
     name = _load(path).get("metadata", {}).get("kernelspec", {}).get("name")
