@@ -14,7 +14,9 @@ Modules follow mathematical objects, not chapters:
 * :mod:`gradflows.datasets` -- toy data generated locally
 * :mod:`gradflows.particles` -- Langevin and mean-field Langevin particle systems
 * :mod:`gradflows.energies` -- free energies, entropy estimators, Wasserstein distances
-* :mod:`gradflows.pricing` -- Black--Scholes formulas and Monte Carlo pricing
+* :mod:`gradflows.pricing` -- Black--Scholes and Heston prices, Monte Carlo pricing
+* :mod:`gradflows.pricing_pdes` -- option-pricing PDEs in divergence form
+* :mod:`gradflows.tdgf` -- time-stepping deep gradient flows and the Deep Galerkin Method
 * :mod:`gradflows.landscapes` -- test objectives
 * :mod:`gradflows.rates` -- fitted convergence rates
 * :mod:`gradflows.plotting` -- the book's figure style
@@ -33,7 +35,9 @@ from . import (
     particles,
     plotting,
     pricing,
+    pricing_pdes,
     rates,
+    tdgf,
     training,
     weak_solutions,
 )
@@ -56,9 +60,11 @@ __all__ = [
     "particles",
     "plotting",
     "pricing",
+    "pricing_pdes",
     "rates",
     "scale",
     "seed",
+    "tdgf",
     "training",
     "weak_solutions",
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "mc_price",
     "geometric_basket_payoff",
     "arithmetic_basket_payoff",
+    "heston_call",
 ]
 
 Payoff = Callable[[torch.Tensor], torch.Tensor]
@@ -302,3 +303,43 @@ def arithmetic_basket_payoff(K: float, weights: torch.Tensor | None = None) -> P
         return (X @ w.to(X) - K).clamp_min(0)
 
     return payoff
+
+
+def heston_call(S: Arg, V: Arg, K: float, r: float, kappa: float, theta: float, eta: float, rho: float,
+                tau: float) -> torch.Tensor:
+    """Heston call price from QuantLib's ``AnalyticHestonEngine`` (an independent reference).
+
+    Model ``dS = r S dt + sqrt(V) S dW``, ``dV = kappa (theta - V) dt + eta sqrt(V) dB``,
+    ``d<W, B> = rho dt``; ``S`` and ``V`` broadcast to a 1-D batch. ``tau`` is converted to a
+    whole number of days (Actual/365 Fixed), so it must be a multiple of 1/365 up to 1e-9.
+    Notebooks ``05-tdgf/01-pdes-and-energies`` and ``05-tdgf/02-tdgf-vs-dgm``.
+    """
+    import QuantLib as ql  # imported here: only the Heston reference needs it
+
+    S_t, V_t = torch.broadcast_tensors(*_common(S=S, V=V))
+    if S_t.ndim > 1:
+        raise ValueError(f"S and V must broadcast to a 1-D batch, got shape {tuple(S_t.shape)}")
+    for name, t in (("S", S_t), ("V", V_t)):
+        if bool((t <= 0).any()):
+            raise ValueError(f"{name} must be positive, got min {float(t.min())!r}")
+    K = check_positive("K", K)
+    for name, v in (("kappa", kappa), ("theta", theta), ("eta", eta)):
+        check_positive(name, v)
+    if not -1 < float(rho) < 1:
+        raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
+    days = float(tau) * 365
+    if float(tau) <= 0 or abs(days - round(days)) > 1e-9 * max(1.0, days):
+        raise ValueError(f"tau must be a positive multiple of 1/365 (QuantLib counts days), got {tau!r}")
+    today = ql.Date(2, 1, 2001)
+    ql.Settings.instance().evaluationDate = today
+    dc = ql.Actual365Fixed()
+    rates = ql.YieldTermStructureHandle(ql.FlatForward(today, float(r), dc))
+    divs = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
+    option = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, K), ql.EuropeanExercise(today + int(round(days))))
+    out = []
+    for s, v in zip(S_t.reshape(-1).tolist(), V_t.reshape(-1).tolist(), strict=True):
+        process = ql.HestonProcess(rates, divs, ql.QuoteHandle(ql.SimpleQuote(s)), v, float(kappa), float(theta),
+                                   float(eta), float(rho))
+        option.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(process)))
+        out.append(option.NPV())
+    return torch.tensor(out, dtype=S_t.dtype, device=S_t.device).reshape(S_t.shape)

@@ -1,0 +1,280 @@
+"""Option-pricing PDEs in divergence form, in time-to-maturity ``tau``.
+
+A model with ``d`` state variables ``x`` (prices, variance) has the pricing equation
+
+    u_tau = tr(A D^2 u) + mu . grad u - r u                       (non-divergence form)
+          = div(A grad u) - r u - b . grad u,   b_i = sum_j d_j A_ij - mu_i,     (5.1)
+
+with ``u(0, x) = payoff(x)``. The second line is the splitting of the time-stepping deep
+gradient flow (TDGF): the symmetric part ``div(A grad u) - r u`` is the gradient of an energy,
+the rest ``F(u) = b . grad u`` is treated explicitly (claim TDGF-1, notebook
+``05-tdgf/01-pdes-and-energies``). Each model exposes ``A(x)`` (``(n, d, d)``), ``b(x)`` and
+``mu(x)`` (``(n, d)``), ``r``, ``payoff``, a box ``domain`` to sample from, and ``reference``:
+a price that is *not* computed by our solvers (closed form or QuantLib).
+
+* :class:`BlackScholes` -- one asset, ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``.
+* :class:`Heston` -- ``x = (S, V)``, the matrices ``A`` and ``b`` of the source's Heston slide.
+* :class:`BasketBlackScholes` -- ``d`` correlated assets, call on the geometric average
+  (lognormal, so priced in closed form in any dimension).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
+from . import pricing
+
+__all__ = ["PricingPDE", "BlackScholes", "Heston", "BasketBlackScholes"]
+
+
+class PricingPDE:
+    """Base class: a pricing equation (5.1) on the box ``domain = (lo, hi)`` (each a length-``d`` list)."""
+
+    name = "pricing PDE"
+    coords: tuple[str, ...] = ()
+
+    def __init__(self, r: float, K: float, lo: Sequence[float], hi: Sequence[float]) -> None:
+        self.r = float(r)
+        if not math.isfinite(self.r):
+            raise ValueError(f"r must be finite, got {r!r}")
+        self.K = check_positive("K", K)
+        lo = [float(v) for v in lo]
+        hi = [float(v) for v in hi]
+        if len(lo) != len(hi) or not all(a < b for a, b in zip(lo, hi, strict=True)):
+            raise ValueError(f"domain must satisfy lo < hi in every coordinate, got lo={lo}, hi={hi}")
+        if lo[0] <= 0:
+            raise ValueError(f"the price coordinate must start above 0 (log-prices appear), got {lo[0]}")
+        self.lo, self.hi = lo, hi
+
+    @property
+    def dim(self) -> int:
+        """Number of state variables ``d``."""
+        return len(self.lo)
+
+    @property
+    def volume(self) -> float:
+        """Lebesgue measure of the domain box."""
+        return float(np.prod(np.subtract(self.hi, self.lo)))
+
+    def _x(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_ndim("x", as_tensor("x", x), 2)
+        if x.shape[1] != self.dim:
+            raise ValueError(f"x must have shape (n, {self.dim}) for {self.name}, got {tuple(x.shape)}")
+        return x
+
+    def bounds(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(lo, hi)`` as tensors with the dtype and device of ``like``."""
+        return (torch.tensor(self.lo, dtype=like.dtype, device=like.device),
+                torch.tensor(self.hi, dtype=like.dtype, device=like.device))
+
+    def sample(self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
+               device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` uniform points of the domain and their Monte Carlo weights ``volume / n``."""
+        n = check_int("n", n)
+        check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
+        u = torch.rand(n, self.dim, generator=generator, dtype=dtype)
+        lo, hi = self.bounds(u)
+        x = (lo + (hi - lo) * u).to(device)
+        return x, torch.full((n,), self.volume / n, dtype=dtype, device=device)
+
+    def grid(self, n: int | Sequence[int], dtype: torch.dtype = torch.float64,
+             device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """Tensor midpoint rule: ``n`` points per coordinate (a number or one per coordinate)."""
+        ns = [check_int("n", n)] * self.dim if isinstance(n, (int, np.integer)) else [check_int("n", m) for m in n]
+        if len(ns) != self.dim:
+            raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
+        axes = [lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m for m, lo, hi in zip(ns, self.lo, self.hi, strict=True)]
+        x = torch.cartesian_prod(*axes).reshape(-1, self.dim)
+        return x.to(device), torch.full((x.shape[0],), self.volume / x.shape[0], dtype=dtype, device=device)
+
+    # to be provided by the models
+    def A(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def mu(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def divA(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def b(self, x: torch.Tensor) -> torch.Tensor:
+        """Explicit drift of the divergence form, ``b_i = sum_j d_j A_ij - mu_i`` (5.1)."""
+        x = self._x(x)
+        return self.divA(x) - self.mu(x)
+
+    def payoff(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def payoff_grad(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reference(self, x: torch.Tensor, tau: float) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def lower_bound(self, x: torch.Tensor, tau: float) -> torch.Tensor:
+        """No-arbitrage lower bound ``(S - K e^{-r tau})^+`` of a call on the first coordinate."""
+        x = self._x(x)
+        return (x[:, 0] - self.K * math.exp(-self.r * tau)).clamp_min(0)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(d={self.dim}, r={self.r:g}, K={self.K:g}, lo={self.lo}, hi={self.hi})"
+
+
+class _CallOnFirst:
+    """Call ``(x_0 - K)^+`` on the first coordinate (the price)."""
+
+    def payoff(self, x: torch.Tensor) -> torch.Tensor:
+        """``(S - K)^+`` of shape ``(n,)``."""
+        return (self._x(x)[:, 0] - self.K).clamp_min(0)
+
+    def payoff_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """Gradient of the payoff (a.e.): ``1{S > K}`` in the first coordinate."""
+        x = self._x(x)
+        g = torch.zeros_like(x)
+        g[:, 0] = (x[:, 0] > self.K).to(x.dtype)
+        return g
+
+
+class BlackScholes(_CallOnFirst, PricingPDE):
+    """One asset: ``u_tau = (sigma^2 S^2/2) u_SS + r S u_S - r u``; call with strike ``K`` on ``[lo, hi]``.
+
+    Divergence form: ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``. Reference: :func:`pricing.bs_call`.
+    """
+
+    name = "Black-Scholes"
+    coords = ("S",)
+
+    def __init__(self, r: float = 0.05, sigma: float = 0.25, K: float = 1.0, lo: float = 0.01, hi: float = 3.0) -> None:
+        super().__init__(r, K, [lo], [hi])
+        self.sigma = check_positive("sigma", sigma)
+
+    def A(self, x):
+        """``(n, 1, 1)``: ``sigma^2 S^2 / 2``."""
+        return (0.5 * self.sigma**2 * self._x(x)[:, :1] ** 2)[:, :, None]
+
+    def divA(self, x):
+        return self.sigma**2 * self._x(x)
+
+    def mu(self, x):
+        return self.r * self._x(x)
+
+    def reference(self, x, tau):
+        """Closed-form call price at time-to-maturity ``tau``, shape ``(n,)``."""
+        return pricing.bs_call(self._x(x)[:, 0], self.K, self.r, self.sigma, tau)
+
+
+class Heston(_CallOnFirst, PricingPDE):
+    """Heston: ``dS = r S dt + sqrt(V) S dW``, ``dV = kappa (theta - V) dt + eta sqrt(V) dB``, ``d<W,B> = rho dt``.
+
+    ``x = (S, V)``; divergence form (the source's slide, claim TDGF-1)
+
+        A = 1/2 [[S^2 V, rho eta S V], [rho eta S V, eta^2 V]],
+        b = (S V - r S + rho eta S / 2,  kappa (V - theta) + rho eta V / 2 + eta^2 / 2).
+
+    ``kappa`` is the mean-reversion speed and ``theta`` the long-run variance (the TDGF paper
+    calls them lambda and kappa). Defaults: the paper's test case. Reference: QuantLib's
+    analytic engine (:func:`pricing.heston_call`).
+    """
+
+    name = "Heston"
+    coords = ("S", "V")
+
+    def __init__(self, r: float = 0.0, kappa: float = 2.0, theta: float = 0.01, eta: float = 0.1, rho: float = 0.0,
+                 K: float = 1.0, lo: Sequence[float] = (0.01, 0.001), hi: Sequence[float] = (3.0, 0.1)) -> None:
+        super().__init__(r, K, lo, hi)
+        if self.lo[1] <= 0:
+            raise ValueError(f"the variance coordinate must start above 0, got {self.lo[1]}")
+        self.kappa = check_positive("kappa", kappa)
+        self.theta = check_positive("theta", theta)
+        self.eta = check_positive("eta", eta)
+        self.rho = float(rho)
+        if not -1 < self.rho < 1:
+            raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
+
+    def A(self, x):
+        x = self._x(x)
+        S, V = x[:, 0], x[:, 1]
+        c = 0.5 * self.rho * self.eta * S * V
+        return torch.stack([torch.stack([0.5 * S * S * V, c], -1), torch.stack([c, 0.5 * self.eta**2 * V], -1)], -2)
+
+    def divA(self, x):
+        x = self._x(x)
+        S, V = x[:, 0], x[:, 1]
+        # d_S(S^2 V/2) + d_V(rho eta S V/2),  d_S(rho eta S V/2) + d_V(eta^2 V/2)
+        return torch.stack([S * V + 0.5 * self.rho * self.eta * S, 0.5 * self.rho * self.eta * V + 0.5 * self.eta**2], -1)
+
+    def mu(self, x):
+        x = self._x(x)
+        return torch.stack([self.r * x[:, 0], self.kappa * (self.theta - x[:, 1])], -1)
+
+    def reference(self, x, tau):
+        """QuantLib's analytic Heston call at each row ``(S, V)`` of ``x``, shape ``(n,)``."""
+        x = self._x(x)
+        return pricing.heston_call(x[:, 0], x[:, 1], self.K, self.r, self.kappa, self.theta, self.eta, self.rho, tau)
+
+
+class BasketBlackScholes(PricingPDE):
+    """``d`` correlated Black–Scholes assets ``dS_i = r S_i dt + S_i sigma_i . dB``; call on the geometric average.
+
+    ``A_ij = S_i S_j C_ij / 2`` with ``C = sigma sigma^T``; ``mu_i = r S_i``;
+    ``(div A)_i = S_i (C_ii + sum_j C_ij) / 2``. Payoff ``((prod_i S_i)^{1/d} - K)^+``, priced
+    in closed form by :func:`pricing.geometric_basket_call`. ``sigma`` defaults to
+    :func:`pricing.correlated_vol` with volatility ``vol`` and correlation ``rho``.
+    """
+
+    name = "basket"
+
+    def __init__(self, d: int, r: float = 0.05, vol: float = 0.25, rho: float = 0.3, K: float = 1.0,
+                 lo: float = 0.01, hi: float = 3.0, sigma: torch.Tensor | None = None) -> None:
+        d = check_int("d", d)
+        super().__init__(r, K, [lo] * d, [hi] * d)
+        self.coords = tuple(f"S{i + 1}" for i in range(d))
+        if sigma is None:
+            sigma = pricing.correlated_vol(torch.full((d,), check_positive("vol", vol), dtype=torch.float64), rho)
+        sigma = check_finite("sigma", as_tensor("sigma", sigma, torch.float64))
+        if sigma.ndim != 2 or sigma.shape[0] != d:
+            raise ValueError(f"sigma must have shape ({d}, d'), got {tuple(sigma.shape)}")
+        self.sigma = sigma
+        self.C = sigma @ sigma.T
+
+    def _C(self, x):
+        return self.C.to(dtype=x.dtype, device=x.device)
+
+    def A(self, x):
+        x = self._x(x)
+        return 0.5 * x[:, :, None] * x[:, None, :] * self._C(x)
+
+    def divA(self, x):
+        x = self._x(x)
+        C = self._C(x)
+        return 0.5 * x * (C.diagonal() + C.sum(1))
+
+    def mu(self, x):
+        return self.r * self._x(x)
+
+    def _geo(self, x):
+        x = self._x(x)
+        return torch.exp(torch.log(x).mean(1))
+
+    def payoff(self, x):
+        """``(G - K)^+`` with ``G`` the geometric average, shape ``(n,)``."""
+        return (self._geo(x) - self.K).clamp_min(0)
+
+    def payoff_grad(self, x):
+        """``1{G > K} G / (d S_i)`` (a.e.)."""
+        x = self._x(x)
+        G = self._geo(x)
+        return ((G > self.K).to(x.dtype) * G)[:, None] / (self.dim * x)
+
+    def lower_bound(self, x, tau):
+        raise ValueError("the basket model has no built-in lower bound; use output=\"plain\"")
+
+    def reference(self, x, tau):
+        """Closed-form geometric-basket call at each row of ``x``, shape ``(n,)``."""
+        x = self._x(x)
+        return pricing.geometric_basket_call(x, self.K, self.r, self.sigma.to(x), tau)

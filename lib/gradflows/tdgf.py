@@ -1,0 +1,434 @@
+"""Time-stepping deep gradient flows (TDGF) and the Deep Galerkin Method (DGM) for pricing PDEs.
+
+For a model of :mod:`gradflows.pricing_pdes`, ``u_tau = div(A grad u) - r u - b . grad u``,
+``u(0) = payoff``, the TDGF takes ``steps`` implicit–explicit steps of size ``h = T / steps``;
+step ``k`` trains a network (warm-started from step ``k - 1``) to minimize the energy
+
+    I^k(u) = int [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + (b . grad U^{k-1}) u ) ] dx
+
+(:func:`gradflows.energies.tdgf_energy`): first derivatives only. The DGM trains one network
+``u(tau, x)`` on the squared PDE residual, which needs the Hessian (:func:`gradflows.energies.dgm_residual`).
+Both use the same network class (:class:`gradflows.nets.DGMNet`), the same integration points
+and the same optimizers, so that comparisons are fair (claims TDGF-5 and TDGF-6).
+
+Integration points: ``sampling="grid"`` is the tensor midpoint rule (low dimension),
+``"mc"`` uniform samples (any dimension). Optimizers: ``"lbfgs"`` on a fixed set of points
+(fresh ones at every time step for ``"mc"``), ``"adam"`` with fresh samples every iteration for
+``"mc"`` (the original paper's setting). :func:`fem_imex_1d` solves the same time stepping
+with P1 finite elements, the reference for the time discretization (claim TDGF-2).
+Notebooks ``05-tdgf/01-pdes-and-energies`` to ``05-tdgf/03-dimension``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+import torch
+from tqdm.auto import tqdm
+
+from ._validation import check_generator, check_int, check_positive
+from .device import show_progress
+from .energies import dgm_residual, tdgf_energy
+from .nets import DGMNet
+from .pricing_pdes import PricingPDE
+
+__all__ = [
+    "make_net",
+    "value_and_grad",
+    "TDGFResult",
+    "tdgf_solve",
+    "DGMResult",
+    "dgm_solve",
+    "fem_matrices",
+    "fem_imex_1d",
+    "time_per_iteration",
+]
+
+_OUTPUTS = ("plain", "bound")
+
+
+def _check_model(model) -> PricingPDE:
+    if not isinstance(model, PricingPDE):
+        raise ValueError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
+    return model
+
+
+def make_net(model: PricingPDE, width: int = 50, layers: int = 3, time_input: float | None = None,
+             gated: bool = True, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> DGMNet:
+    """A :class:`~gradflows.nets.DGMNet` whose input box is the model's domain (and ``[0, T]`` first
+    when ``time_input = T``, for the DGM), normalized to ``[-1, 1]``."""
+    lo, hi = np.array(model.lo), np.array(model.hi)
+    center, scale = (lo + hi) / 2, (hi - lo) / 2
+    if time_input is not None:
+        T = check_positive("time_input", time_input)
+        center, scale = np.r_[T / 2, center], np.r_[T / 2, scale]
+    return DGMNet(len(center), width, layers, center.tolist(), scale.tolist(), gated, dtype=dtype, device=device)
+
+
+def value_and_grad(fn, x: torch.Tensor, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(u(x), grad u(x))`` by one backward pass; ``fn`` maps ``(n, d)`` to ``(n,)``."""
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        u = fn(xg)
+        (g,) = torch.autograd.grad(u.sum(), xg, create_graph=create_graph)
+    return (u, g) if create_graph else (u.detach(), g.detach())
+
+
+def _output(net, model, output, tau):
+    if output == "plain":
+        return net
+    return lambda x: model.lower_bound(x, tau) + torch.nn.functional.softplus(net(x))
+
+
+def _lbfgs(params, iters):
+    return torch.optim.LBFGS(params, max_iter=iters, max_eval=int(1.25 * iters) + 1, history_size=50,
+                             line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-15)
+
+
+def _minimize(params, loss_fn, iters, optimizer, lr):
+    """Run ``iters`` iterations of L-BFGS (one call, fixed points) or Adam; returns the loss history."""
+    hist: list[float] = []
+    if optimizer == "lbfgs":
+        opt = _lbfgs(params, iters)
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(0)
+            loss.backward()
+            hist.append(loss.item())
+            return loss
+
+        opt.step(closure)
+        return hist
+    opt = torch.optim.Adam(params, lr=lr)
+    for i in range(iters):
+        opt.zero_grad()
+        loss = loss_fn(i)
+        loss.backward()
+        opt.step()
+        hist.append(loss.item())
+    return hist
+
+
+def _points(model, sampling, points, generator, dtype, device):
+    if sampling == "grid":
+        return model.grid(points, dtype=dtype, device=device)
+    if not isinstance(points, (int, np.integer)):
+        raise ValueError(f"sampling='mc' needs points to be a number of samples, got {points!r}")
+    return model.sample(int(points), generator, dtype=dtype, device=device)
+
+
+def _check_common(sampling, optimizer, iters, generator, lr):
+    if sampling not in ("grid", "mc"):
+        raise ValueError(f"sampling must be 'grid' or 'mc', got {sampling!r}")
+    if optimizer not in ("lbfgs", "adam"):
+        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
+    check_int("iters", iters)
+    check_positive("lr", lr)
+    check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
+
+
+@dataclass
+class TDGFResult:
+    """Networks of every time step of :func:`tdgf_solve` and what training cost.
+
+    ``taus[k] = k h``; ``states[k-1]`` holds the parameters of ``U^k``; ``energies[k-1]`` the
+    loss history of step ``k``; ``seconds[k-1]`` its wall time.
+    """
+
+    model: PricingPDE
+    net: torch.nn.Module
+    output: str
+    taus: list[float]
+    states: list[dict] = field(default_factory=list)
+    energies: list[list[float]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def price(self, x: torch.Tensor, k: int = -1) -> torch.Tensor:
+        """``U^k(x)`` (default: the last step, ``tau = T``), shape ``(n,)``."""
+        n = len(self.states)
+        k = n if k == -1 else k
+        if not 1 <= k <= n:
+            raise ValueError(f"k must be in 1..{n} (or -1), got {k}")
+        net = copy.deepcopy(self.net)
+        net.load_state_dict(self.states[k - 1])
+        x = self.model._x(x).to(next(net.parameters()))
+        with torch.no_grad():
+            return _output(net, self.model, self.output, self.taus[k])(x)
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(self.seconds))
+
+
+def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 100,
+               points: int | Sequence[int] = 1000, sampling: str = "grid", optimizer: str = "lbfgs",
+               lr: float = 1e-3, net: torch.nn.Module | None = None, output: str = "plain",
+               first_iters: int | None = None, generator: torch.Generator | None = None,
+               progress: bool | None = None) -> TDGFResult:
+    """Solve the pricing PDE up to ``tau = T`` by ``steps`` TDGF steps.
+
+    ``net`` (default :func:`make_net` of the model, float64 on the CPU) is trained in place and
+    warm-started from step to step; a copy of its parameters is kept for every step. Before step 1
+    it is fitted to the payoff by least squares (``first_iters`` iterations, default ``iters``).
+    ``output="bound"`` uses ``(S - K e^{-r tau})^+ + softplus(net)`` (the original paper's network).
+    Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
+    :class:`FloatingPointError` if the energy becomes NaN.
+    """
+    model = _check_model(model)
+    T = check_positive("T", T)
+    steps = check_int("steps", steps)
+    _check_common(sampling, optimizer, iters, generator, lr)
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+    if output == "bound":
+        model.lower_bound(torch.ones(1, model.dim, dtype=torch.float64), 0.0)  # raises if the model has none
+    net = make_net(model) if net is None else net
+    p0 = next(net.parameters())
+    dtype, device = p0.dtype, p0.device
+    h = T / steps
+    res = TDGFResult(model, net, output, [k * h for k in range(steps + 1)])
+    params = list(net.parameters())
+
+    # U^0 = payoff: fit it (warm start for step 1), on the points of step 1
+    x, w = _points(model, sampling, points, generator, dtype, device)
+    target = model.payoff(x)
+    fit = _output(net, model, output, 0.0)
+    _minimize(params, lambda i: ((fit(x) - target) ** 2 * w).sum(), first_iters or iters, optimizer, lr)
+    prev_net = None  # None: U^{k-1} is the payoff itself
+
+    def previous(xq):
+        if prev_net is None:
+            return model.payoff(xq), model.payoff_grad(xq)
+        return value_and_grad(_output(prev_net, model, output, res.taus[k - 1]), xq)
+
+    bar = range(1, steps + 1)
+    if show_progress(progress, steps * iters):
+        bar = tqdm(bar, desc="TDGF steps", leave=False)
+    for k in bar:
+        t0 = time.perf_counter()
+        u_fn = _output(net, model, output, res.taus[k])
+        fresh = sampling == "mc" and optimizer == "adam"
+        if k > 1 and sampling == "mc":
+            x, w = _points(model, sampling, points, generator, dtype, device)
+        cache = {}
+
+        def data(i):
+            if fresh and i > 0:
+                xq, wq = _points(model, sampling, points, generator, dtype, device)
+            elif "x" in cache:
+                return cache["x"]
+            else:
+                xq, wq = x, w
+            up, gp = previous(xq)
+            out = (xq, wq, up, (model.b(xq) * gp).sum(1), model.A(xq))
+            if not fresh or i == 0:
+                cache["x"] = out
+            return out
+
+        def loss(i):
+            xq, wq, up, Fp, A = data(i)
+            u, g = value_and_grad(u_fn, xq, create_graph=True)
+            return tdgf_energy(u, g, up, Fp, A, wq, h, model.r)
+
+        hist = _minimize(params, loss, iters, optimizer, lr)
+        if not all(math.isfinite(e) for e in hist[-1:]):
+            raise FloatingPointError(f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model")
+        res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
+        res.energies.append(hist)
+        res.seconds.append(time.perf_counter() - t0)
+        prev_net = copy.deepcopy(net).requires_grad_(False)
+    return res
+
+
+@dataclass
+class DGMResult:
+    """The trained DGM network ``u(tau, x)``, its loss history and wall time."""
+
+    model: PricingPDE
+    net: torch.nn.Module
+    T: float
+    losses: list[float]
+    seconds: float
+
+    def price(self, x: torch.Tensor, tau: float | None = None) -> torch.Tensor:
+        """``u(tau, x)`` (default ``tau = T``), shape ``(n,)``."""
+        x = self.model._x(x).to(next(self.net.parameters()))
+        tau = self.T if tau is None else float(tau)
+        with torch.no_grad():
+            return self.net(torch.cat([torch.full_like(x[:, :1], tau), x], 1))
+
+
+def _dgm_points(model, T, sampling, points, generator, dtype, device):
+    """Interior points ``(tau, x)`` with weights, and initial points ``x`` with weights."""
+    if sampling == "grid":
+        if isinstance(points, (int, np.integer)) or len(points) != model.dim + 1:
+            raise ValueError(f"sampling='grid' needs {model.dim + 1} grid sizes (tau first), got {points!r}")
+        nt = check_int("points[0]", points[0])
+        taus = (torch.arange(nt, dtype=dtype) + 0.5) * T / nt
+        xs, ws = model.grid(list(points[1:]), dtype=dtype)
+        inner = torch.cat([taus.repeat_interleave(xs.shape[0])[:, None], xs.repeat(nt, 1)], 1)
+        return inner.to(device), (ws.repeat(nt) * T / nt).to(device), xs.to(device), ws.to(device)
+    xs, ws = _points(model, "mc", points, generator, dtype, device)
+    taus = T * torch.rand(int(points), 1, generator=generator, dtype=dtype).to(device)
+    x0, w0 = _points(model, "mc", points, generator, dtype, device)
+    return torch.cat([taus, xs], 1), ws * T, x0, w0
+
+
+def dgm_loss(net, model, inner, w_inner, x0, w0) -> torch.Tensor:
+    """``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2`` (the DGM energy)."""
+    d = model.dim
+    z = inner.detach().requires_grad_(True)
+    u = net(z)
+    (g,) = torch.autograd.grad(u.sum(), z, create_graph=True)
+    grad_x = g[:, 1:]
+    hess = torch.stack([torch.autograd.grad(grad_x[:, j].sum(), z, create_graph=True)[0][:, 1:] for j in range(d)], 2)
+    x = z[:, 1:]
+    res = dgm_residual(g[:, 0], grad_x, hess, u, model.A(x), model.mu(x), model.r)
+    u0 = net(torch.cat([torch.zeros_like(x0[:, :1]), x0], 1))
+    return (w_inner * res**2).sum() + (w0 * (u0 - model.payoff(x0)) ** 2).sum()
+
+
+def dgm_solve(model: PricingPDE, T: float = 1.0, iters: int = 1000, points: int | Sequence[int] = 1000,
+              sampling: str = "mc", optimizer: str = "lbfgs", lr: float = 1e-3, net: torch.nn.Module | None = None,
+              generator: torch.Generator | None = None, progress: bool | None = None,
+              chunk: int | None = None) -> DGMResult:
+    """Train one network ``u(tau, x)`` on the DGM loss (:func:`dgm_loss`) over ``[0, T] x`` domain.
+
+    ``sampling="grid"``: ``points = (n_tau, n_1, ..., n_d)`` midpoint grid, fixed. ``"mc"``: ``points``
+    uniform samples, fixed for L-BFGS (redrawn every ``chunk`` iterations if given), fresh every
+    iteration for Adam. ``net`` defaults to :func:`make_net` with a time input.
+    """
+    model = _check_model(model)
+    T = check_positive("T", T)
+    _check_common(sampling, optimizer, iters, generator, lr)
+    net = make_net(model, time_input=T) if net is None else net
+    p0 = next(net.parameters())
+    params = list(net.parameters())
+    t0 = time.perf_counter()
+    losses: list[float] = []
+    chunk = iters if chunk is None or optimizer == "adam" else check_int("chunk", chunk)
+    rounds = range(math.ceil(iters / chunk))
+    if show_progress(progress, iters) and len(rounds) > 1:
+        rounds = tqdm(rounds, desc="DGM", leave=False)
+    for _ in rounds:
+        pts = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
+        fresh = sampling == "mc" and optimizer == "adam"
+
+        def loss(i):
+            nonlocal pts
+            if fresh and i > 0:
+                pts = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
+            return dgm_loss(net, model, *pts)
+
+        losses += _minimize(params, loss, min(chunk, iters - len(losses)) if optimizer == "adam" else chunk,
+                            optimizer, lr)
+        if not math.isfinite(losses[-1]):
+            raise FloatingPointError(f"the DGM loss became {losses[-1]}; lower lr or check the model")
+    return DGMResult(model, net, T, losses, time.perf_counter() - t0)
+
+
+def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+    """P1 finite elements on ``nodes`` (1-D model): mass ``M``, stiffness ``S_ij = int A phi_i' phi_j'``
+    and transport ``B_ij = int b phi_j' phi_i``, by 2-point Gauss quadrature per element.
+
+    The discrete step energy is ``I(u) = (u - U)^T M (u - U) / 2 + h (u^T S u / 2 + r u^T M u / 2 + u^T B U)``.
+    """
+    model = _check_model(model)
+    if model.dim != 1:
+        raise ValueError(f"finite elements are implemented for 1-D models only, got d={model.dim}")
+    x = np.asarray(nodes, dtype=float)
+    if x.ndim != 1 or x.size < 3 or not np.all(np.diff(x) > 0):
+        raise ValueError("nodes must be an increasing 1-D array of at least 3 points")
+    n, dx = x.size, np.diff(x)
+    idx = np.arange(n - 1)
+    rows, cols, m_vals, s_vals, b_vals = [], [], [], [], []
+    for g in (-1 / math.sqrt(3), 1 / math.sqrt(3)):
+        xq = (x[:-1] + x[1:]) / 2 + g * dx / 2
+        wq = dx / 2
+        tq = torch.as_tensor(xq)[:, None]
+        Aq = model.A(tq)[:, 0, 0].numpy()
+        bq = model.b(tq)[:, 0].numpy()
+        phi = ((x[1:] - xq) / dx, (xq - x[:-1]) / dx)
+        dphi = (-1 / dx, 1 / dx)
+        for a in range(2):
+            for c in range(2):
+                rows.append(idx + a)
+                cols.append(idx + c)
+                m_vals.append(wq * phi[a] * phi[c])
+                s_vals.append(wq * Aq * dphi[a] * dphi[c])
+                b_vals.append(wq * bq * dphi[c] * phi[a])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    mats = [sp.csr_matrix((np.concatenate(v), (rows, cols)), shape=(n, n)) for v in (m_vals, s_vals, b_vals)]
+    return mats[0], mats[1], mats[2]
+
+
+def fem_imex_1d(model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int | np.ndarray = 3001) -> tuple[np.ndarray, np.ndarray]:
+    """The implicit–explicit steps ``(M(1 + h r) + h S) U^k = M U^{k-1} - h B U^{k-1}`` with P1 elements.
+
+    This is the exact minimizer of the step energy over piecewise-linear functions (natural
+    boundary conditions), i.e. the TDGF time stepping with a finite-element space instead of a
+    network. Returns ``(nodes, U)`` with ``U`` of shape ``(steps + 1, n)``. Claim TDGF-2.
+    """
+    model = _check_model(model)
+    T = check_positive("T", T)
+    steps = check_int("steps", steps)
+    x = np.linspace(model.lo[0], model.hi[0], check_int("nodes", nodes)) if np.ndim(nodes) == 0 else np.asarray(nodes, float)
+    M, S, B = fem_matrices(model, x)
+    h = T / steps
+    lu = spla.splu(((1 + h * model.r) * M + h * S).tocsc())
+    U = np.empty((steps + 1, x.size))
+    U[0] = model.payoff(torch.as_tensor(x)[:, None]).numpy()
+    for k in range(1, steps + 1):
+        U[k] = lu.solve(M @ U[k - 1] - h * (B @ U[k - 1]))
+    return x, U
+
+
+def time_per_iteration(model: PricingPDE, method: str, points: int = 1000, width: int = 50, layers: int = 3,
+                       gated: bool = True, repeat: int = 5, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu",
+                       generator: torch.Generator | None = None) -> float:
+    """Best wall time (s) of one loss + backward of ``method`` (``"tdgf"`` or ``"dgm"``) on ``points`` samples.
+
+    Same network class and size for both, fresh networks, Monte Carlo points; CUDA is
+    synchronized. Used by notebook ``05-tdgf/03-dimension`` and ``make bench`` (claim TDGF-6).
+    """
+    model = _check_model(model)
+    if method not in ("tdgf", "dgm"):
+        raise ValueError(f"method must be 'tdgf' or 'dgm', got {method!r}")
+    device = torch.device(device)
+    net = make_net(model, width, layers, 1.0 if method == "dgm" else None, gated, dtype=dtype, device=device)
+    if method == "dgm":
+        pts = _dgm_points(model, 1.0, "mc", points, generator, dtype, device)
+
+        def one():
+            net.zero_grad()
+            dgm_loss(net, model, *pts).backward()
+    else:
+        x, w = model.sample(points, generator, dtype=dtype, device=device)
+        up, Fp, A = model.payoff(x), (model.b(x) * model.payoff_grad(x)).sum(1), model.A(x)
+
+        def one():
+            net.zero_grad()
+            u, g = value_and_grad(net, x, create_graph=True)
+            tdgf_energy(u, g, up, Fp, A, w, 0.01, model.r).backward()
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    one()
+    best = math.inf
+    for _ in range(check_int("repeat", repeat)):
+        sync()
+        t0 = time.perf_counter()
+        one()
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return best
