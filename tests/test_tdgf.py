@@ -9,7 +9,7 @@ import torch
 import gradflows as gf
 from gradflows import energies, nets, pricing, pricing_pdes as pp, tdgf
 
-MODELS = [pp.BlackScholes(), pp.Heston(rho=-0.5), pp.BasketBlackScholes(3, rho=0.4)]
+MODELS = [pp.BlackScholes(), pp.Heston(rho=-0.5), pp.Heston(rho=0.6, taper=0.02), pp.BasketBlackScholes(3, rho=0.4)]
 
 
 def _inside(model, n=64):
@@ -45,6 +45,18 @@ def test_divergence_form_equals_non_divergence_form(model):
     lhs = div - model.r * u - (model.b(x) * g).sum(1)
     rhs = (model.A(x) * H).sum((1, 2)) + (model.mu(x) * g).sum(1) - model.r * u
     torch.testing.assert_close(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+def test_heston_taper_only_acts_near_the_variance_faces():
+    m, t = pp.Heston(rho=-0.5), pp.Heston(rho=-0.5, taper=0.02)
+    V = torch.tensor([0.001, 0.011, 0.021, 0.05, 0.079, 0.09, 0.1])
+    x = torch.stack([torch.ones_like(V), V], 1)
+    inside = (V >= 0.021) & (V <= 0.08)
+    torch.testing.assert_close(t.A(x)[inside], m.A(x)[inside])
+    torch.testing.assert_close(t.b(x)[inside], m.b(x)[inside])
+    assert float(t.A(x)[0, 0, 1]) == 0 and float(t.A(x)[-1, 0, 1]) == 0
+    with pytest.raises(ValueError, match="taper"):
+        pp.Heston(taper=0.2)
 
 
 def test_heston_matrices_are_the_slides():

@@ -179,13 +179,23 @@ class Heston(_CallOnFirst, PricingPDE):
     ``kappa`` is the mean-reversion speed and ``theta`` the long-run variance (the TDGF paper
     calls them lambda and kappa). Defaults: the paper's test case. Reference: QuantLib's
     analytic engine (:func:`pricing.heston_call`).
+
+    ``taper > 0`` localizes the correlation term: ``A_SV`` is multiplied by a smooth cutoff
+    ``chi(V)`` that rises from 0 to 1 over a layer of width ``taper`` at each variance face
+    (``b`` follows, ``b = div A - mu``). Energy minimization on the box imposes the natural
+    boundary condition ``(A grad u) . n = 0``, which on the variance faces reads
+    ``u_V = -(rho S / eta) u_S`` when ``rho != 0`` -- a steep boundary layer that a network
+    cannot represent; with the taper it becomes ``u_V = 0``, as for ``rho = 0``
+    (notebook ``05-tdgf/02-tdgf-vs-dgm``). The PDE is unchanged outside the two layers, and
+    :meth:`reference` stays the untruncated Heston price.
     """
 
     name = "Heston"
     coords = ("S", "V")
 
     def __init__(self, r: float = 0.0, kappa: float = 2.0, theta: float = 0.01, eta: float = 0.1, rho: float = 0.0,
-                 K: float = 1.0, lo: Sequence[float] = (0.01, 0.001), hi: Sequence[float] = (3.0, 0.1)) -> None:
+                 K: float = 1.0, lo: Sequence[float] = (0.01, 0.001), hi: Sequence[float] = (3.0, 0.1),
+                 taper: float = 0.0) -> None:
         super().__init__(r, K, lo, hi)
         if self.lo[1] <= 0:
             raise ValueError(f"the variance coordinate must start above 0, got {self.lo[1]}")
@@ -195,18 +205,34 @@ class Heston(_CallOnFirst, PricingPDE):
         self.rho = float(rho)
         if not -1 < self.rho < 1:
             raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
+        self.taper = float(taper)
+        if not 0 <= self.taper <= (self.hi[1] - self.lo[1]) / 2:
+            raise ValueError(f"taper must lie in [0, (V_max - V_min) / 2], got {taper!r}")
+
+    def _chi(self, V):
+        """Cutoff ``chi(V)`` and ``chi'(V)``: smoothstep ``z^2 (3 - 2 z)`` over ``taper`` at each face."""
+        if self.taper == 0:
+            return torch.ones_like(V), torch.zeros_like(V)
+        out, dout = [], []
+        for z, sign in (((V - self.lo[1]) / self.taper, 1.0), ((self.hi[1] - V) / self.taper, -1.0)):
+            z = z.clamp(0, 1)
+            out.append(z * z * (3 - 2 * z))
+            dout.append(sign * 6 * z * (1 - z) / self.taper)
+        return out[0] * out[1], dout[0] * out[1] + out[0] * dout[1]
 
     def A(self, x):
         x = self._x(x)
         S, V = x[:, 0], x[:, 1]
-        c = 0.5 * self.rho * self.eta * S * V
+        c = 0.5 * self.rho * self.eta * S * V * self._chi(V)[0]
         return torch.stack([torch.stack([0.5 * S * S * V, c], -1), torch.stack([c, 0.5 * self.eta**2 * V], -1)], -2)
 
     def divA(self, x):
         x = self._x(x)
         S, V = x[:, 0], x[:, 1]
-        # d_S(S^2 V/2) + d_V(rho eta S V/2),  d_S(rho eta S V/2) + d_V(eta^2 V/2)
-        return torch.stack([S * V + 0.5 * self.rho * self.eta * S, 0.5 * self.rho * self.eta * V + 0.5 * self.eta**2], -1)
+        chi, dchi = self._chi(V)
+        # d_S(S^2 V/2) + d_V(rho eta S V chi/2),  d_S(rho eta S V chi/2) + d_V(eta^2 V/2)
+        k = 0.5 * self.rho * self.eta
+        return torch.stack([S * V + k * S * (chi + V * dchi), k * V * chi + 0.5 * self.eta**2], -1)
 
     def mu(self, x):
         x = self._x(x)
@@ -216,6 +242,10 @@ class Heston(_CallOnFirst, PricingPDE):
         """QuantLib's analytic Heston call at each row ``(S, V)`` of ``x``, shape ``(n,)``."""
         x = self._x(x)
         return pricing.heston_call(x[:, 0], x[:, 1], self.K, self.r, self.kappa, self.theta, self.eta, self.rho, tau)
+
+    def __repr__(self) -> str:
+        return (f"Heston(r={self.r:g}, kappa={self.kappa:g}, theta={self.theta:g}, eta={self.eta:g}, rho={self.rho:g}, "
+                f"K={self.K:g}, lo={self.lo}, hi={self.hi}, taper={self.taper:g})")
 
 
 class BasketBlackScholes(PricingPDE):

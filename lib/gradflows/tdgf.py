@@ -61,11 +61,20 @@ def _check_model(model) -> PricingPDE:
 
 
 def make_net(model: PricingPDE, width: int = 50, layers: int = 3, time_input: float | None = None,
-             gated: bool = True, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> DGMNet:
-    """A :class:`~gradflows.nets.DGMNet` whose input box is the model's domain (and ``[0, T]`` first
-    when ``time_input = T``, for the DGM), normalized to ``[-1, 1]``."""
+             gated: bool = True, center: Sequence[float] | None = None, scale: Sequence[float] | None = None,
+             dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> DGMNet:
+    """A :class:`~gradflows.nets.DGMNet` for the model's state variables (and ``tau`` first when
+    ``time_input = T``, for the DGM, normalized from ``[0, T]`` to ``[-1, 1]``).
+
+    The state is normalized as ``(x - center) / scale``; the default maps the domain box to
+    ``[-1, 1]``. A scale of the order of the region of interest (e.g. ``center = K``,
+    ``scale = K / 2`` for the price) makes the initial features resolve the strike better.
+    """
     lo, hi = np.array(model.lo), np.array(model.hi)
-    center, scale = (lo + hi) / 2, (hi - lo) / 2
+    center = (lo + hi) / 2 if center is None else np.asarray(center, dtype=float)
+    scale = (hi - lo) / 2 if scale is None else np.asarray(scale, dtype=float)
+    if center.shape != (model.dim,) or scale.shape != (model.dim,):
+        raise ValueError(f"center and scale must have {model.dim} entries, got {center.tolist()}, {scale.tolist()}")
     if time_input is not None:
         T = check_positive("time_input", time_input)
         center, scale = np.r_[T / 2, center], np.r_[T / 2, scale]
@@ -171,13 +180,17 @@ class TDGFResult:
 def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 100,
                points: int | Sequence[int] = 1000, sampling: str = "grid", optimizer: str = "lbfgs",
                lr: float = 1e-3, net: torch.nn.Module | None = None, output: str = "plain",
-               first_iters: int | None = None, generator: torch.Generator | None = None,
-               progress: bool | None = None) -> TDGFResult:
+               first_iters: int | None = None, fit_iters: int | None = None,
+               generator: torch.Generator | None = None, progress: bool | None = None,
+               callback=None) -> TDGFResult:
     """Solve the pricing PDE up to ``tau = T`` by ``steps`` TDGF steps.
 
     ``net`` (default :func:`make_net` of the model, float64 on the CPU) is trained in place and
     warm-started from step to step; a copy of its parameters is kept for every step. Before step 1
-    it is fitted to the payoff by least squares (``first_iters`` iterations, default ``iters``).
+    it is fitted to the payoff by least squares (``fit_iters`` iterations, default ``iters``; 0 skips
+    the fit). Step 1 runs ``first_iters`` iterations (default ``iters``): its solution is still
+    nearly the kinked payoff and is the hardest to represent. ``callback(k, net)``, if given, is
+    called after every step.
     ``output="bound"`` uses ``(S - K e^{-r tau})^+ + softplus(net)`` (the original paper's network).
     Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
     :class:`FloatingPointError` if the energy becomes NaN.
@@ -201,7 +214,10 @@ def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 
     x, w = _points(model, sampling, points, generator, dtype, device)
     target = model.payoff(x)
     fit = _output(net, model, output, 0.0)
-    _minimize(params, lambda i: ((fit(x) - target) ** 2 * w).sum(), first_iters or iters, optimizer, lr)
+    fit_iters = iters if fit_iters is None else check_int("fit_iters", fit_iters, minimum=0)
+    if fit_iters:
+        _minimize(params, lambda i: ((fit(x) - target) ** 2 * w).sum(), fit_iters, optimizer, lr)
+    first_iters = iters if first_iters is None else check_int("first_iters", first_iters)
     prev_net = None  # None: U^{k-1} is the payoff itself
 
     def previous(xq):
@@ -238,13 +254,15 @@ def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 
             u, g = value_and_grad(u_fn, xq, create_graph=True)
             return tdgf_energy(u, g, up, Fp, A, wq, h, model.r)
 
-        hist = _minimize(params, loss, iters, optimizer, lr)
+        hist = _minimize(params, loss, first_iters if k == 1 else iters, optimizer, lr)
         if not all(math.isfinite(e) for e in hist[-1:]):
             raise FloatingPointError(f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model")
         res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
         res.energies.append(hist)
         res.seconds.append(time.perf_counter() - t0)
         prev_net = copy.deepcopy(net).requires_grad_(False)
+        if callback is not None:
+            callback(k, net)
     return res
 
 

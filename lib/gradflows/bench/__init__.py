@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m gradflows.bench [--quick] [--only sgd|particles]`` (``make bench``).
+"""Benchmarks: ``python -m gradflows.bench [--quick] [--only sgd|particles|pricing]`` (``make bench``).
 
 Every benchmark times a kernel of :mod:`gradflows` against a peer measured in the same
 run and prints the ratio; timing goals are reported, never asserted.
@@ -8,6 +8,9 @@ run and prints the ratio; timing goals are reported, never asserted.
 * :mod:`gradflows.bench.particles` (chapters 3 and 4): ``langevin`` against
   ``torchsde.sdeint(method="euler")``; the mean-field drift as GFLOP/s and GB/s next to
   the machine's measured matmul rate and memory bandwidth.
+* :mod:`gradflows.bench.pricing` (chapter 5): time per training iteration of the DGM and the
+  TDGF for a basket call in dimension 1 to 10 (their ratio), and the time each needs to reach a
+  given accuracy on the Heston call.
 
 Runs on the CPU, and on CUDA when present.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-SECTIONS = ("sgd", "particles")
+SECTIONS = ("sgd", "particles", "pricing")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,7 +34,11 @@ def main(argv: list[str] | None = None) -> None:
             from . import sgd
 
             sgd.main(rest)
-        else:
+        elif name == "particles":
             from . import particles
 
             particles.main(rest)
+        else:
+            from . import pricing
+
+            pricing.main(rest)

@@ -1,0 +1,100 @@
+"""Benchmarks of :mod:`gradflows.tdgf` (chapter 5): ``python -m gradflows.bench --only pricing [--quick]``.
+
+* :func:`bench_iteration_cost`: seconds per training iteration (loss + backward) of the DGM and
+  of the TDGF on the ``d``-asset basket, same network, same points, measured in the same run,
+  for ``d`` in 1, 2, 5, 10; the ratio DGM/TDGF is what claim TDGF-6 is about.
+* :func:`bench_heston_time_to_accuracy`: wall time each method needs to price the Heston call
+  (the paper's parameters) within a given max error over ``S`` in ``[0.8, 1.2]`` at ``V = 0.03``,
+  ``tau = 1``, against QuantLib; both are trained with growing budgets and the first budget that
+  reaches the accuracy is reported.
+
+Runs on the CPU, and on CUDA when present. Goals are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from .. import pricing_pdes as pp
+from .. import tdgf
+from ._timing import device_name as _device_name
+
+
+def bench_iteration_cost(device: torch.device, dims=(1, 2, 5, 10), points: int = 1000, width: int = 50,
+                         layers: int = 3, repeat: int = 5) -> list[dict]:
+    """Per-iteration seconds of both methods and their ratio for each ``d`` (float32 on CUDA, float64 on CPU)."""
+    dtype = torch.float32 if device.type == "cuda" else torch.float64
+    rows = []
+    for d in dims:
+        m = pp.BasketBlackScholes(d)
+        gen = torch.Generator().manual_seed(d)
+        kw = dict(points=points, width=width, layers=layers, repeat=repeat, dtype=dtype, device=device, generator=gen)
+        t_tdgf = tdgf.time_per_iteration(m, "tdgf", **kw)
+        t_dgm = tdgf.time_per_iteration(m, "dgm", **kw)
+        rows.append({"d": d, "tdgf s": t_tdgf, "dgm s": t_dgm, "ratio": t_dgm / t_tdgf})
+    return rows
+
+
+def _heston_error(model, price) -> float:
+    S = torch.linspace(0.8, 1.2, 21, dtype=torch.float64)
+    x = torch.stack([S, torch.full_like(S, 0.03)], 1)
+    return float((price(x).cpu() - model.reference(x, 1.0)).abs().max())
+
+
+def bench_heston_time_to_accuracy(device: torch.device, tol: float = 5e-3, budgets=(25, 50, 100, 200),
+                                  dgm_chunk: int = 100, dgm_max: int = 2000) -> dict:
+    """Time to reach ``tol`` on Heston for TDGF (10 steps, growing L-BFGS iterations per step) and for
+    DGM (L-BFGS on a fixed (tau, S, V) grid, trained in chunks of ``dgm_chunk`` iterations)."""
+    m = pp.Heston()
+    out: dict = {"tol": tol, "tdgf": [], "dgm": []}
+    for iters in budgets:
+        net = tdgf.make_net(m, 50, 1, gated=False, device=device)
+        t0 = time.perf_counter()
+        res = tdgf.tdgf_solve(m, 1.0, 10, iters, [150, 20], net=net, generator=torch.Generator().manual_seed(0),
+                              progress=False)
+        secs = time.perf_counter() - t0
+        out["tdgf"].append((iters, secs, _heston_error(m, res.price)))
+        if out["tdgf"][-1][2] <= tol:
+            break
+    net = tdgf.make_net(m, 50, 1, time_input=1.0, gated=False, device=device)
+    total, done = 0.0, 0
+    while done < dgm_max:
+        t0 = time.perf_counter()
+        res = tdgf.dgm_solve(m, 1.0, dgm_chunk, (10, 60, 15), sampling="grid", net=net, progress=False)
+        total += time.perf_counter() - t0
+        done += dgm_chunk
+        out["dgm"].append((done, total, _heston_error(m, res.price)))
+        if out["dgm"][-1][2] <= tol:
+            break
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
+    args = parser.parse_args(argv)
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    for dev in devices:
+        print(f"\n== {_device_name(dev)} ==")
+        points, width, repeat = (256, 16, 2) if args.quick else (1000, 50, 5)
+        print(f"Time per iteration, basket call, {points} points, DGM network width {width}, 3 gated layers:")
+        print(f"  {'d':>3} {'TDGF ms':>9} {'DGM ms':>9} {'DGM/TDGF':>9}")
+        for row in bench_iteration_cost(dev, points=points, width=width, repeat=repeat):
+            print(f"  {row['d']:3d} {row['tdgf s'] * 1e3:9.2f} {row['dgm s'] * 1e3:9.2f} {row['ratio']:9.2f}")
+        if args.quick:
+            res = bench_heston_time_to_accuracy(dev, tol=5e-2, budgets=(10,), dgm_chunk=20, dgm_max=20)
+        else:
+            res = bench_heston_time_to_accuracy(dev)
+        print(f"Heston (paper's parameters), time to max error <= {res['tol']:g} over S in [0.8, 1.2] at V = 0.03:")
+        for name, unit in (("tdgf", "L-BFGS iterations per step (10 steps)"), ("dgm", "L-BFGS iterations")):
+            for budget, secs, err in res[name]:
+                print(f"  {name.upper():5s} {budget:5d} {unit}: {secs:7.1f} s, error {err:.2e}")
+            hit = [s for _, s, e in res[name] if e <= res["tol"]]
+            print(f"  {name.upper():5s} time to accuracy: " + (f"{hit[0]:.1f} s" if hit else "not reached"))
+
+
+if __name__ == "__main__":
+    main()
