@@ -2,14 +2,19 @@
 
 import math
 
+import gradflows as gf
 import numpy as np
 import pytest
 import torch
+from gradflows import energies, nets, pricing, tdgf
+from gradflows import pricing_pdes as pp
 
-import gradflows as gf
-from gradflows import energies, nets, pricing, pricing_pdes as pp, tdgf
-
-MODELS = [pp.BlackScholes(), pp.Heston(rho=-0.5), pp.Heston(rho=0.6, taper=0.02), pp.BasketBlackScholes(3, rho=0.4)]
+MODELS = [
+    pp.BlackScholes(),
+    pp.Heston(rho=-0.5),
+    pp.Heston(rho=0.6, taper=0.02),
+    pp.BasketBlackScholes(3, rho=0.4),
+]
 
 
 def _inside(model, n=64):
@@ -27,8 +32,14 @@ def test_divA_is_the_divergence_of_A(model):
     x = _inside(model).requires_grad_(True)
     A = model.A(x)
     div = torch.stack(
-        [sum(torch.autograd.grad(A[:, i, j].sum(), x, retain_graph=True)[0][:, j] for j in range(model.dim))
-         for i in range(model.dim)], 1)
+        [
+            sum(
+                torch.autograd.grad(A[:, i, j].sum(), x, retain_graph=True)[0][:, j] for j in range(model.dim)
+            )
+            for i in range(model.dim)
+        ],
+        1,
+    )
     torch.testing.assert_close(model.divA(x), div.detach(), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(A, A.transpose(1, 2))
 
@@ -39,7 +50,9 @@ def test_divergence_form_equals_non_divergence_form(model):
     x = _inside(model).requires_grad_(True)
     u = _smooth_u(x)
     (g,) = torch.autograd.grad(u.sum(), x, create_graph=True)
-    H = torch.stack([torch.autograd.grad(g[:, j].sum(), x, create_graph=True)[0] for j in range(model.dim)], 2)
+    H = torch.stack(
+        [torch.autograd.grad(g[:, j].sum(), x, create_graph=True)[0] for j in range(model.dim)], 2
+    )
     flux = (model.A(x) @ g[:, :, None])[:, :, 0]
     div = sum(torch.autograd.grad(flux[:, j].sum(), x, create_graph=True)[0][:, j] for j in range(model.dim))
     lhs = div - model.r * u - (model.b(x) * g).sum(1)
@@ -64,8 +77,12 @@ def test_heston_matrices_are_the_slides():
     S, V = 1.2, 0.05
     x = torch.tensor([[S, V]])
     A = 0.5 * torch.tensor([[S * S * V, m.rho * m.eta * S * V], [m.rho * m.eta * S * V, m.eta**2 * V]])
-    b = torch.tensor([S * V - m.r * S + 0.5 * m.rho * m.eta * S,
-                      m.kappa * (V - m.theta) + 0.5 * m.rho * m.eta * V + 0.5 * m.eta**2])
+    b = torch.tensor(
+        [
+            S * V - m.r * S + 0.5 * m.rho * m.eta * S,
+            m.kappa * (V - m.theta) + 0.5 * m.rho * m.eta * V + 0.5 * m.eta**2,
+        ]
+    )
     torch.testing.assert_close(m.A(x)[0], A)
     torch.testing.assert_close(m.b(x)[0], b)
 
@@ -85,7 +102,9 @@ def test_grid_and_samples_cover_the_domain():
     lo, hi = m.bounds(xs)
     assert bool(((xs >= lo) & (xs <= hi)).all()) and math.isclose(float(ws.sum()), m.volume, rel_tol=1e-12)
     # the midpoint rule integrates a bilinear function exactly
-    torch.testing.assert_close((w * x[:, 0] * x[:, 1]).sum(), torch.tensor((3**2 - 0.01**2) / 2 * (0.1**2 - 0.001**2) / 2))
+    torch.testing.assert_close(
+        (w * x[:, 0] * x[:, 1]).sum(), torch.tensor((3**2 - 0.01**2) / 2 * (0.1**2 - 0.001**2) / 2)
+    )
 
 
 def test_bad_models_are_rejected():
@@ -109,7 +128,9 @@ def test_heston_reference_tends_to_black_scholes():
 
 
 def test_heston_reference_vs_mixing_monte_carlo():
-    """rho = 0: the Heston price is E[BS(S, sigma^2 = (1/T) int V dt)] (Hull–White mixing), by simulation of V alone."""
+    """rho = 0: the Heston price is E[BS(S, sigma^2 = (1/T) int V dt)] (Hull–White mixing).
+
+    Only V is simulated."""
     S, V0, K, r, kappa, theta, eta, T = 1.0, 0.03, 1.0, 0.0, 2.0, 0.01, 0.1, 1.0
     ql = float(pricing.heston_call(S, V0, K, r, kappa, theta, eta, 0.0, T))
     rng = np.random.default_rng(0)
@@ -139,21 +160,23 @@ def test_dgm_residual_vanishes_on_the_black_scholes_formula():
     (g,) = torch.autograd.grad(u.sum(), z, create_graph=True)
     (H,) = torch.autograd.grad(g[:, 1].sum(), z)
     x = z[:, 1:].detach()
-    res = energies.dgm_residual(g[:, 0].detach(), g[:, 1:].detach(), H[:, 1:, None], u.detach(), m.A(x), m.mu(x), m.r)
+    res = energies.dgm_residual(
+        g[:, 0].detach(), g[:, 1:].detach(), H[:, 1:, None], u.detach(), m.A(x), m.mu(x), m.r
+    )
     assert float(res.abs().max()) < 1e-10
 
 
 def test_tdgf_energy_identity_on_a_grid():
-    """I(w) - I(w*) = (1 + h r)/2 |w - w*|^2 + h/2 |sqrt(A) grad(w - w*)|^2 for the discrete energy (TDGF-4)."""
+    """I(w) - I(w*) = (1 + h r)/2 |w - w*|^2 + h/2 |sqrt(A) grad(w - w*)|^2, discrete energy (TDGF-4)."""
     m = pp.BlackScholes()
-    x, M_S_B = np.linspace(0.01, 3, 201), None
+    x = np.linspace(0.01, 3, 201)
     M, S, B = tdgf.fem_matrices(m, x)
     h, U = 0.1, np.maximum(x - 1, 0)
     L = ((1 + h * m.r) * M + h * S).toarray()
     rhs = M @ U - h * (B @ U)
     wstar = np.linalg.solve(L, rhs)
 
-    def I(w):
+    def energy(w):
         return 0.5 * (w - U) @ M @ (w - U) + h * (0.5 * w @ S @ w + 0.5 * m.r * w @ M @ w + w @ (B @ U))
 
     rng = np.random.default_rng(0)
@@ -161,7 +184,7 @@ def test_tdgf_energy_identity_on_a_grid():
         e = rng.standard_normal(x.size)
         w = wstar + e
         ident = 0.5 * (1 + h * m.r) * e @ M @ e + 0.5 * h * e @ S @ e
-        assert abs(I(w) - I(wstar) - ident) < 1e-10 * max(1, ident)
+        assert abs(energy(w) - energy(wstar) - ident) < 1e-10 * max(1, ident)
 
 
 def test_fem_time_stepping_is_first_order():
@@ -177,15 +200,31 @@ def test_fem_time_stepping_is_first_order():
 
 def test_tdgf_energy_checks_shapes():
     with pytest.raises(ValueError, match="shape"):
-        energies.tdgf_energy(torch.zeros(3), torch.zeros(3, 1), torch.zeros(2), torch.zeros(3), torch.zeros(3, 1, 1),
-                             torch.ones(3), 0.1, 0.0)
+        energies.tdgf_energy(
+            torch.zeros(3),
+            torch.zeros(3, 1),
+            torch.zeros(2),
+            torch.zeros(3),
+            torch.zeros(3, 1, 1),
+            torch.ones(3),
+            0.1,
+            0.0,
+        )
 
 
 def test_tdgf_solve_small_run_decreases_energy_and_prices():
     m = pp.BlackScholes()
     gen = gf.seed(0)
-    res = tdgf.tdgf_solve(m, T=0.2, steps=2, iters=30, points=200, net=tdgf.make_net(m, 16, 1, gated=False),
-                          generator=gen, progress=False)
+    res = tdgf.tdgf_solve(
+        m,
+        T=0.2,
+        steps=2,
+        iters=30,
+        points=200,
+        net=tdgf.make_net(m, 16, 1, gated=False),
+        generator=gen,
+        progress=False,
+    )
     assert len(res.states) == 2 and all(e[-1] <= e[0] for e in res.energies)
     S = torch.linspace(0.8, 1.2, 9)[:, None]
     err = (res.price(S) - m.reference(S, 0.2)).abs().max()
@@ -196,8 +235,19 @@ def test_tdgf_solve_small_run_decreases_energy_and_prices():
 
 def test_tdgf_adam_mc_and_bound_output_run():
     m = pp.Heston()
-    res = tdgf.tdgf_solve(m, T=0.1, steps=1, iters=5, points=64, sampling="mc", optimizer="adam", output="bound",
-                          net=tdgf.make_net(m, 8, 1), generator=torch.Generator().manual_seed(0), progress=False)
+    res = tdgf.tdgf_solve(
+        m,
+        T=0.1,
+        steps=1,
+        iters=5,
+        points=64,
+        sampling="mc",
+        optimizer="adam",
+        output="bound",
+        net=tdgf.make_net(m, 8, 1),
+        generator=torch.Generator().manual_seed(0),
+        progress=False,
+    )
     x = torch.tensor([[1.0, 0.03]])
     assert float(res.price(x)) >= float(m.lower_bound(x, 0.1))
 
@@ -218,8 +268,15 @@ def test_solvers_reject_bad_arguments():
 
 def test_dgm_solve_small_run():
     m = pp.BlackScholes()
-    res = tdgf.dgm_solve(m, T=0.2, iters=20, points=(4, 50), sampling="grid", net=tdgf.make_net(m, 8, 1, time_input=0.2),
-                         progress=False)
+    res = tdgf.dgm_solve(
+        m,
+        T=0.2,
+        iters=20,
+        points=(4, 50),
+        sampling="grid",
+        net=tdgf.make_net(m, 8, 1, time_input=0.2),
+        progress=False,
+    )
     assert res.losses[-1] < res.losses[0] and res.price(torch.ones(3, 1)).shape == (3,)
 
 

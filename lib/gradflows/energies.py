@@ -353,7 +353,9 @@ def tdgf_energy(u: torch.Tensor, grad_u: torch.Tensor, u_prev: torch.Tensor, F_p
     """
     n = u.shape[0]
     if grad_u.ndim != 2 or grad_u.shape[0] != n or A.shape != (n, grad_u.shape[1], grad_u.shape[1]):
-        raise ValueError(f"grad_u must be (n, d) and A (n, d, d) with n={n}; got {tuple(grad_u.shape)}, {tuple(A.shape)}")
+        raise ValueError(
+            f"grad_u must be (n, d) and A (n, d, d) with n={n}; got {tuple(grad_u.shape)}, {tuple(A.shape)}"
+        )
     for name, t in (("u_prev", u_prev), ("F_prev", F_prev), ("weights", weights)):
         if t.shape != u.shape:
             raise ValueError(f"{name} must have the shape of u {tuple(u.shape)}, got {tuple(t.shape)}")

@@ -259,7 +259,8 @@ def param_jacobian(net: nn.Module, x: torch.Tensor, input_grad: bool = False) ->
 
     With ``input_grad=True`` returns ``(n, 1 + d, p)``: the parameter Jacobians of ``f(x)`` and of
     each ``d f / d x_j`` (what a kernel of an energy with first derivatives needs). ``net`` maps
-    ``(n, d)`` to ``(n,)``. The empirical tangent kernel is ``J J^T``. Notebook ``05-tdgf/04-why-training-converges``.
+    ``(n, d)`` to ``(n,)``. The empirical tangent kernel is ``J J^T``.
+    Notebook ``05-tdgf/04-why-training-converges``.
     """
     x = check_finite("x", check_ndim("x", as_tensor("x", x), 2))
     params = {k: v.detach() for k, v in net.named_parameters()}

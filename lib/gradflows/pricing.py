@@ -335,11 +335,12 @@ def heston_call(S: Arg, V: Arg, K: float, r: float, kappa: float, theta: float, 
     dc = ql.Actual365Fixed()
     rates = ql.YieldTermStructureHandle(ql.FlatForward(today, float(r), dc))
     divs = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
-    option = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, K), ql.EuropeanExercise(today + int(round(days))))
+    expiry = ql.EuropeanExercise(today + int(round(days)))
+    option = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, K), expiry)
     out = []
     for s, v in zip(S_t.reshape(-1).tolist(), V_t.reshape(-1).tolist(), strict=True):
-        process = ql.HestonProcess(rates, divs, ql.QuoteHandle(ql.SimpleQuote(s)), v, float(kappa), float(theta),
-                                   float(eta), float(rho))
+        spot = ql.QuoteHandle(ql.SimpleQuote(s))
+        process = ql.HestonProcess(rates, divs, spot, v, float(kappa), float(theta), float(eta), float(rho))
         option.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(process)))
         out.append(option.NPV())
     return torch.tensor(out, dtype=S_t.dtype, device=S_t.device).reshape(S_t.shape)

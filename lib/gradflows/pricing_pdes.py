@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
 from . import pricing
+from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
 
 __all__ = ["PricingPDE", "BlackScholes", "Heston", "BasketBlackScholes"]
 
@@ -69,11 +69,18 @@ class PricingPDE:
 
     def bounds(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(lo, hi)`` as tensors with the dtype and device of ``like``."""
-        return (torch.tensor(self.lo, dtype=like.dtype, device=like.device),
-                torch.tensor(self.hi, dtype=like.dtype, device=like.device))
+        return (
+            torch.tensor(self.lo, dtype=like.dtype, device=like.device),
+            torch.tensor(self.hi, dtype=like.dtype, device=like.device),
+        )
 
-    def sample(self, n: int, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
-               device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` uniform points of the domain and their Monte Carlo weights ``volume / n``."""
         n = check_int("n", n)
         check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
@@ -82,13 +89,21 @@ class PricingPDE:
         x = (lo + (hi - lo) * u).to(device)
         return x, torch.full((n,), self.volume / n, dtype=dtype, device=device)
 
-    def grid(self, n: int | Sequence[int], dtype: torch.dtype = torch.float64,
-             device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def grid(
+        self, n: int | Sequence[int], dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Tensor midpoint rule: ``n`` points per coordinate (a number or one per coordinate)."""
-        ns = [check_int("n", n)] * self.dim if isinstance(n, (int, np.integer)) else [check_int("n", m) for m in n]
+        ns = (
+            [check_int("n", n)] * self.dim
+            if isinstance(n, (int, np.integer))
+            else [check_int("n", m) for m in n]
+        )
         if len(ns) != self.dim:
             raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
-        axes = [lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m for m, lo, hi in zip(ns, self.lo, self.hi, strict=True)]
+        axes = [
+            lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m
+            for m, lo, hi in zip(ns, self.lo, self.hi, strict=True)
+        ]
         x = torch.cartesian_prod(*axes).reshape(-1, self.dim)
         return x.to(device), torch.full((x.shape[0],), self.volume / x.shape[0], dtype=dtype, device=device)
 
@@ -149,7 +164,9 @@ class BlackScholes(_CallOnFirst, PricingPDE):
     name = "Black-Scholes"
     coords = ("S",)
 
-    def __init__(self, r: float = 0.05, sigma: float = 0.25, K: float = 1.0, lo: float = 0.01, hi: float = 3.0) -> None:
+    def __init__(
+        self, r: float = 0.05, sigma: float = 0.25, K: float = 1.0, lo: float = 0.01, hi: float = 3.0
+    ) -> None:
         super().__init__(r, K, [lo], [hi])
         self.sigma = check_positive("sigma", sigma)
 
@@ -169,7 +186,9 @@ class BlackScholes(_CallOnFirst, PricingPDE):
 
 
 class Heston(_CallOnFirst, PricingPDE):
-    """Heston: ``dS = r S dt + sqrt(V) S dW``, ``dV = kappa (theta - V) dt + eta sqrt(V) dB``, ``d<W,B> = rho dt``.
+    """Heston: ``dS = r S dt + sqrt(V) S dW``, ``dV = kappa (theta - V) dt + eta sqrt(V) dB``.
+
+    The Brownian motions are correlated, ``d<W, B> = rho dt``.
 
     ``x = (S, V)``; divergence form (the source's slide, claim TDGF-1)
 
@@ -193,9 +212,18 @@ class Heston(_CallOnFirst, PricingPDE):
     name = "Heston"
     coords = ("S", "V")
 
-    def __init__(self, r: float = 0.0, kappa: float = 2.0, theta: float = 0.01, eta: float = 0.1, rho: float = 0.0,
-                 K: float = 1.0, lo: Sequence[float] = (0.01, 0.001), hi: Sequence[float] = (3.0, 0.1),
-                 taper: float = 0.0) -> None:
+    def __init__(
+        self,
+        r: float = 0.0,
+        kappa: float = 2.0,
+        theta: float = 0.01,
+        eta: float = 0.1,
+        rho: float = 0.0,
+        K: float = 1.0,
+        lo: Sequence[float] = (0.01, 0.001),
+        hi: Sequence[float] = (3.0, 0.1),
+        taper: float = 0.0,
+    ) -> None:
         super().__init__(r, K, lo, hi)
         if self.lo[1] <= 0:
             raise ValueError(f"the variance coordinate must start above 0, got {self.lo[1]}")
@@ -224,7 +252,9 @@ class Heston(_CallOnFirst, PricingPDE):
         x = self._x(x)
         S, V = x[:, 0], x[:, 1]
         c = 0.5 * self.rho * self.eta * S * V * self._chi(V)[0]
-        return torch.stack([torch.stack([0.5 * S * S * V, c], -1), torch.stack([c, 0.5 * self.eta**2 * V], -1)], -2)
+        return torch.stack(
+            [torch.stack([0.5 * S * S * V, c], -1), torch.stack([c, 0.5 * self.eta**2 * V], -1)], -2
+        )
 
     def divA(self, x):
         x = self._x(x)
@@ -241,15 +271,22 @@ class Heston(_CallOnFirst, PricingPDE):
     def reference(self, x, tau):
         """QuantLib's analytic Heston call at each row ``(S, V)`` of ``x``, shape ``(n,)``."""
         x = self._x(x)
-        return pricing.heston_call(x[:, 0], x[:, 1], self.K, self.r, self.kappa, self.theta, self.eta, self.rho, tau)
+        return pricing.heston_call(
+            x[:, 0], x[:, 1], self.K, self.r, self.kappa, self.theta, self.eta, self.rho, tau
+        )
 
     def __repr__(self) -> str:
-        return (f"Heston(r={self.r:g}, kappa={self.kappa:g}, theta={self.theta:g}, eta={self.eta:g}, rho={self.rho:g}, "
-                f"K={self.K:g}, lo={self.lo}, hi={self.hi}, taper={self.taper:g})")
+        return (
+            f"Heston(r={self.r:g}, kappa={self.kappa:g}, theta={self.theta:g}, eta={self.eta:g}, "
+            f"rho={self.rho:g}, "
+            f"K={self.K:g}, lo={self.lo}, hi={self.hi}, taper={self.taper:g})"
+        )
 
 
 class BasketBlackScholes(PricingPDE):
-    """``d`` correlated Black–Scholes assets ``dS_i = r S_i dt + S_i sigma_i . dB``; call on the geometric average.
+    """``d`` correlated Black–Scholes assets ``dS_i = r S_i dt + S_i sigma_i . dB``.
+
+    The option is a call on the geometric average.
 
     ``A_ij = S_i S_j C_ij / 2`` with ``C = sigma sigma^T``; ``mu_i = r S_i``;
     ``(div A)_i = S_i (C_ii + sum_j C_ij) / 2``. Payoff ``((prod_i S_i)^{1/d} - K)^+``, priced
@@ -259,13 +296,24 @@ class BasketBlackScholes(PricingPDE):
 
     name = "basket"
 
-    def __init__(self, d: int, r: float = 0.05, vol: float = 0.25, rho: float = 0.3, K: float = 1.0,
-                 lo: float = 0.01, hi: float = 3.0, sigma: torch.Tensor | None = None) -> None:
+    def __init__(
+        self,
+        d: int,
+        r: float = 0.05,
+        vol: float = 0.25,
+        rho: float = 0.3,
+        K: float = 1.0,
+        lo: float = 0.01,
+        hi: float = 3.0,
+        sigma: torch.Tensor | None = None,
+    ) -> None:
         d = check_int("d", d)
         super().__init__(r, K, [lo] * d, [hi] * d)
         self.coords = tuple(f"S{i + 1}" for i in range(d))
         if sigma is None:
-            sigma = pricing.correlated_vol(torch.full((d,), check_positive("vol", vol), dtype=torch.float64), rho)
+            sigma = pricing.correlated_vol(
+                torch.full((d,), check_positive("vol", vol), dtype=torch.float64), rho
+            )
         sigma = check_finite("sigma", as_tensor("sigma", sigma, torch.float64))
         if sigma.ndim != 2 or sigma.shape[0] != d:
             raise ValueError(f"sigma must have shape ({d}, d'), got {tuple(sigma.shape)}")
@@ -302,7 +350,7 @@ class BasketBlackScholes(PricingPDE):
         return ((G > self.K).to(x.dtype) * G)[:, None] / (self.dim * x)
 
     def lower_bound(self, x, tau):
-        raise ValueError("the basket model has no built-in lower bound; use output=\"plain\"")
+        raise ValueError('the basket model has no built-in lower bound; use output="plain"')
 
     def reference(self, x, tau):
         """Closed-form geometric-basket call at each row of ``x``, shape ``(n,)``."""

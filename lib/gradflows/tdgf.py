@@ -60,9 +60,17 @@ def _check_model(model) -> PricingPDE:
     return model
 
 
-def make_net(model: PricingPDE, width: int = 50, layers: int = 3, time_input: float | None = None,
-             gated: bool = True, center: Sequence[float] | None = None, scale: Sequence[float] | None = None,
-             dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> DGMNet:
+def make_net(
+    model: PricingPDE,
+    width: int = 50,
+    layers: int = 3,
+    time_input: float | None = None,
+    gated: bool = True,
+    center: Sequence[float] | None = None,
+    scale: Sequence[float] | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> DGMNet:
     """A :class:`~gradflows.nets.DGMNet` for the model's state variables (and ``tau`` first when
     ``time_input = T``, for the DGM, normalized from ``[0, T]`` to ``[-1, 1]``).
 
@@ -74,11 +82,15 @@ def make_net(model: PricingPDE, width: int = 50, layers: int = 3, time_input: fl
     center = (lo + hi) / 2 if center is None else np.asarray(center, dtype=float)
     scale = (hi - lo) / 2 if scale is None else np.asarray(scale, dtype=float)
     if center.shape != (model.dim,) or scale.shape != (model.dim,):
-        raise ValueError(f"center and scale must have {model.dim} entries, got {center.tolist()}, {scale.tolist()}")
+        raise ValueError(
+            f"center and scale must have {model.dim} entries, got {center.tolist()}, {scale.tolist()}"
+        )
     if time_input is not None:
         T = check_positive("time_input", time_input)
         center, scale = np.r_[T / 2, center], np.r_[T / 2, scale]
-    return DGMNet(len(center), width, layers, center.tolist(), scale.tolist(), gated, dtype=dtype, device=device)
+    return DGMNet(
+        len(center), width, layers, center.tolist(), scale.tolist(), gated, dtype=dtype, device=device
+    )
 
 
 def value_and_grad(fn, x: torch.Tensor, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,11 +109,18 @@ def _output(net, model, output, tau):
 
 
 def _lbfgs(params, iters):
-    return torch.optim.LBFGS(params, max_iter=iters, max_eval=int(1.25 * iters) + 1, history_size=50,
-                             line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-15)
+    return torch.optim.LBFGS(
+        params,
+        max_iter=iters,
+        max_eval=int(1.25 * iters) + 1,
+        history_size=50,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+    )
 
 
-def _minimize(params, loss_fn, iters, optimizer, lr):
+def _minimize(params, loss_fn, iters, optimizer, lr, progress=False):
     """Run ``iters`` iterations of L-BFGS (one call, fixed points) or Adam; returns the loss history."""
     hist: list[float] = []
     if optimizer == "lbfgs":
@@ -117,7 +136,7 @@ def _minimize(params, loss_fn, iters, optimizer, lr):
         opt.step(closure)
         return hist
     opt = torch.optim.Adam(params, lr=lr)
-    for i in range(iters):
+    for i in tqdm(range(iters), desc="Adam", leave=False, disable=not progress):
         opt.zero_grad()
         loss = loss_fn(i)
         loss.backward()
@@ -142,6 +161,35 @@ def _check_common(sampling, optimizer, iters, generator, lr):
     check_int("iters", iters)
     check_positive("lr", lr)
     check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
+
+
+class _StepData:
+    """Points, weights, ``U^{k-1}``, ``F(U^{k-1}) = b . grad U^{k-1}`` and ``A`` for the energy of one step.
+
+    Fixed points are evaluated once; with ``fresh=True`` (Adam on Monte Carlo samples) every
+    iteration after the first draws new samples.
+    """
+
+    def __init__(self, model, prev_fn, x, w, fresh, points, generator):
+        self.model, self.prev_fn, self.fresh = model, prev_fn, fresh
+        self.points, self.generator = points, generator
+        self.first = self._evaluate(x, w)
+
+    def _evaluate(self, xq, wq):
+        m = self.model
+        if self.prev_fn is None:
+            up, gp = m.payoff(xq), m.payoff_grad(xq)
+        else:
+            up, gp = value_and_grad(self.prev_fn, xq)
+        return xq, wq, up, (m.b(xq) * gp).sum(1), m.A(xq)
+
+    def __call__(self, i):
+        if self.fresh and i > 0:
+            x0 = self.first[0]
+            return self._evaluate(
+                *_points(self.model, "mc", self.points, self.generator, x0.dtype, x0.device)
+            )
+        return self.first
 
 
 @dataclass
@@ -177,12 +225,23 @@ class TDGFResult:
         return float(sum(self.seconds))
 
 
-def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 100,
-               points: int | Sequence[int] = 1000, sampling: str = "grid", optimizer: str = "lbfgs",
-               lr: float = 1e-3, net: torch.nn.Module | None = None, output: str = "plain",
-               first_iters: int | None = None, fit_iters: int | None = None,
-               generator: torch.Generator | None = None, progress: bool | None = None,
-               callback=None) -> TDGFResult:
+def tdgf_solve(
+    model: PricingPDE,
+    T: float = 1.0,
+    steps: int = 10,
+    iters: int = 100,
+    points: int | Sequence[int] = 1000,
+    sampling: str = "grid",
+    optimizer: str = "lbfgs",
+    lr: float = 1e-3,
+    net: torch.nn.Module | None = None,
+    output: str = "plain",
+    first_iters: int | None = None,
+    fit_iters: int | None = None,
+    generator: torch.Generator | None = None,
+    progress: bool | None = None,
+    callback=None,
+) -> TDGFResult:
     """Solve the pricing PDE up to ``tau = T`` by ``steps`` TDGF steps.
 
     ``net`` (default :func:`make_net` of the model, float64 on the CPU) is trained in place and
@@ -218,49 +277,32 @@ def tdgf_solve(model: PricingPDE, T: float = 1.0, steps: int = 10, iters: int = 
     if fit_iters:
         _minimize(params, lambda i: ((fit(x) - target) ** 2 * w).sum(), fit_iters, optimizer, lr)
     first_iters = iters if first_iters is None else check_int("first_iters", first_iters)
-    prev_net = None  # None: U^{k-1} is the payoff itself
-
-    def previous(xq):
-        if prev_net is None:
-            return model.payoff(xq), model.payoff_grad(xq)
-        return value_and_grad(_output(prev_net, model, output, res.taus[k - 1]), xq)
-
+    prev = None  # the network of U^{k-1}; None while U^{k-1} is the payoff itself
     bar = range(1, steps + 1)
     if show_progress(progress, steps * iters):
         bar = tqdm(bar, desc="TDGF steps", leave=False)
     for k in bar:
         t0 = time.perf_counter()
-        u_fn = _output(net, model, output, res.taus[k])
-        fresh = sampling == "mc" and optimizer == "adam"
         if k > 1 and sampling == "mc":
             x, w = _points(model, sampling, points, generator, dtype, device)
-        cache = {}
+        prev_fn = None if prev is None else _output(prev, model, output, res.taus[k - 1])
+        data = _StepData(model, prev_fn, x, w, sampling == "mc" and optimizer == "adam", points, generator)
+        u_fn = _output(net, model, output, res.taus[k])
 
-        def data(i):
-            if fresh and i > 0:
-                xq, wq = _points(model, sampling, points, generator, dtype, device)
-            elif "x" in cache:
-                return cache["x"]
-            else:
-                xq, wq = x, w
-            up, gp = previous(xq)
-            out = (xq, wq, up, (model.b(xq) * gp).sum(1), model.A(xq))
-            if not fresh or i == 0:
-                cache["x"] = out
-            return out
-
-        def loss(i):
+        def loss(i, data=data, u_fn=u_fn):
             xq, wq, up, Fp, A = data(i)
             u, g = value_and_grad(u_fn, xq, create_graph=True)
             return tdgf_energy(u, g, up, Fp, A, wq, h, model.r)
 
         hist = _minimize(params, loss, first_iters if k == 1 else iters, optimizer, lr)
-        if not all(math.isfinite(e) for e in hist[-1:]):
-            raise FloatingPointError(f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model")
+        if not math.isfinite(hist[-1]):
+            raise FloatingPointError(
+                f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model"
+            )
         res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
         res.energies.append(hist)
         res.seconds.append(time.perf_counter() - t0)
-        prev_net = copy.deepcopy(net).requires_grad_(False)
+        prev = copy.deepcopy(net).requires_grad_(False)
         if callback is not None:
             callback(k, net)
     return res
@@ -301,23 +343,34 @@ def _dgm_points(model, T, sampling, points, generator, dtype, device):
 
 
 def dgm_loss(net, model, inner, w_inner, x0, w0) -> torch.Tensor:
-    """``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2`` (the DGM energy)."""
+    """The DGM energy ``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2``."""
     d = model.dim
     z = inner.detach().requires_grad_(True)
     u = net(z)
     (g,) = torch.autograd.grad(u.sum(), z, create_graph=True)
     grad_x = g[:, 1:]
-    hess = torch.stack([torch.autograd.grad(grad_x[:, j].sum(), z, create_graph=True)[0][:, 1:] for j in range(d)], 2)
+    hess = torch.stack(
+        [torch.autograd.grad(grad_x[:, j].sum(), z, create_graph=True)[0][:, 1:] for j in range(d)], 2
+    )
     x = z[:, 1:]
     res = dgm_residual(g[:, 0], grad_x, hess, u, model.A(x), model.mu(x), model.r)
     u0 = net(torch.cat([torch.zeros_like(x0[:, :1]), x0], 1))
     return (w_inner * res**2).sum() + (w0 * (u0 - model.payoff(x0)) ** 2).sum()
 
 
-def dgm_solve(model: PricingPDE, T: float = 1.0, iters: int = 1000, points: int | Sequence[int] = 1000,
-              sampling: str = "mc", optimizer: str = "lbfgs", lr: float = 1e-3, net: torch.nn.Module | None = None,
-              generator: torch.Generator | None = None, progress: bool | None = None,
-              chunk: int | None = None) -> DGMResult:
+def dgm_solve(
+    model: PricingPDE,
+    T: float = 1.0,
+    iters: int = 1000,
+    points: int | Sequence[int] = 1000,
+    sampling: str = "mc",
+    optimizer: str = "lbfgs",
+    lr: float = 1e-3,
+    net: torch.nn.Module | None = None,
+    generator: torch.Generator | None = None,
+    progress: bool | None = None,
+    chunk: int | None = None,
+) -> DGMResult:
     """Train one network ``u(tau, x)`` on the DGM loss (:func:`dgm_loss`) over ``[0, T] x`` domain.
 
     ``sampling="grid"``: ``points = (n_tau, n_1, ..., n_d)`` midpoint grid, fixed. ``"mc"``: ``points``
@@ -336,18 +389,17 @@ def dgm_solve(model: PricingPDE, T: float = 1.0, iters: int = 1000, points: int 
     rounds = range(math.ceil(iters / chunk))
     if show_progress(progress, iters) and len(rounds) > 1:
         rounds = tqdm(rounds, desc="DGM", leave=False)
+    fresh = sampling == "mc" and optimizer == "adam"
     for _ in rounds:
-        pts = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
-        fresh = sampling == "mc" and optimizer == "adam"
+        pts = [_dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)]
 
-        def loss(i):
-            nonlocal pts
+        def loss(i, pts=pts):
             if fresh and i > 0:
-                pts = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
-            return dgm_loss(net, model, *pts)
+                pts[0] = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
+            return dgm_loss(net, model, *pts[0])
 
-        losses += _minimize(params, loss, min(chunk, iters - len(losses)) if optimizer == "adam" else chunk,
-                            optimizer, lr)
+        n_iter = iters if optimizer == "adam" else chunk
+        losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)
         if not math.isfinite(losses[-1]):
             raise FloatingPointError(f"the DGM loss became {losses[-1]}; lower lr or check the model")
     return DGMResult(model, net, T, losses, time.perf_counter() - t0)
@@ -357,7 +409,8 @@ def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, s
     """P1 finite elements on ``nodes`` (1-D model): mass ``M``, stiffness ``S_ij = int A phi_i' phi_j'``
     and transport ``B_ij = int b phi_j' phi_i``, by 2-point Gauss quadrature per element.
 
-    The discrete step energy is ``I(u) = (u - U)^T M (u - U) / 2 + h (u^T S u / 2 + r u^T M u / 2 + u^T B U)``.
+    The discrete step energy is
+    ``I(u) = (u - U)^T M (u - U) / 2 + h (u^T S u / 2 + r u^T M u / 2 + u^T B U)``.
     """
     model = _check_model(model)
     if model.dim != 1:
@@ -388,7 +441,9 @@ def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, s
     return mats[0], mats[1], mats[2]
 
 
-def fem_imex_1d(model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int | np.ndarray = 3001) -> tuple[np.ndarray, np.ndarray]:
+def fem_imex_1d(
+    model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int | np.ndarray = 3001
+) -> tuple[np.ndarray, np.ndarray]:
     """The implicit–explicit steps ``(M(1 + h r) + h S) U^k = M U^{k-1} - h B U^{k-1}`` with P1 elements.
 
     This is the exact minimizer of the step energy over piecewise-linear functions (natural
@@ -398,7 +453,11 @@ def fem_imex_1d(model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int |
     model = _check_model(model)
     T = check_positive("T", T)
     steps = check_int("steps", steps)
-    x = np.linspace(model.lo[0], model.hi[0], check_int("nodes", nodes)) if np.ndim(nodes) == 0 else np.asarray(nodes, float)
+    x = (
+        np.linspace(model.lo[0], model.hi[0], check_int("nodes", nodes))
+        if np.ndim(nodes) == 0
+        else np.asarray(nodes, float)
+    )
     M, S, B = fem_matrices(model, x)
     h = T / steps
     lu = spla.splu(((1 + h * model.r) * M + h * S).tocsc())
@@ -409,10 +468,19 @@ def fem_imex_1d(model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int |
     return x, U
 
 
-def time_per_iteration(model: PricingPDE, method: str, points: int = 1000, width: int = 50, layers: int = 3,
-                       gated: bool = True, repeat: int = 5, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu",
-                       generator: torch.Generator | None = None) -> float:
-    """Best wall time (s) of one loss + backward of ``method`` (``"tdgf"`` or ``"dgm"``) on ``points`` samples.
+def time_per_iteration(
+    model: PricingPDE,
+    method: str,
+    points: int = 1000,
+    width: int = 50,
+    layers: int = 3,
+    gated: bool = True,
+    repeat: int = 5,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+) -> float:
+    """Best wall time (s) of one loss + backward of ``method`` (``"tdgf"`` or ``"dgm"``) on ``points``.
 
     Same network class and size for both, fresh networks, Monte Carlo points; CUDA is
     synchronized. Used by notebook ``05-tdgf/03-dimension`` and ``make bench`` (claim TDGF-6).

@@ -23,15 +23,31 @@ from .. import tdgf
 from ._timing import device_name as _device_name
 
 
-def bench_iteration_cost(device: torch.device, dims=(1, 2, 5, 10), points: int = 1000, width: int = 50,
-                         layers: int = 3, repeat: int = 5) -> list[dict]:
-    """Per-iteration seconds of both methods and their ratio for each ``d`` (float32 on CUDA, float64 on CPU)."""
+def bench_iteration_cost(
+    device: torch.device,
+    dims=(1, 2, 5, 10),
+    points: int = 1000,
+    width: int = 50,
+    layers: int = 3,
+    repeat: int = 5,
+) -> list[dict]:
+    """Per-iteration seconds of both methods and their ratio for each ``d``.
+
+    float32 on CUDA, float64 on the CPU."""
     dtype = torch.float32 if device.type == "cuda" else torch.float64
     rows = []
     for d in dims:
         m = pp.BasketBlackScholes(d)
         gen = torch.Generator().manual_seed(d)
-        kw = dict(points=points, width=width, layers=layers, repeat=repeat, dtype=dtype, device=device, generator=gen)
+        kw = dict(
+            points=points,
+            width=width,
+            layers=layers,
+            repeat=repeat,
+            dtype=dtype,
+            device=device,
+            generator=gen,
+        )
         t_tdgf = tdgf.time_per_iteration(m, "tdgf", **kw)
         t_dgm = tdgf.time_per_iteration(m, "dgm", **kw)
         rows.append({"d": d, "tdgf s": t_tdgf, "dgm s": t_dgm, "ratio": t_dgm / t_tdgf})
@@ -44,8 +60,13 @@ def _heston_error(model, price) -> float:
     return float((price(x).cpu() - model.reference(x, 1.0)).abs().max())
 
 
-def bench_heston_time_to_accuracy(device: torch.device, tol: float = 5e-3, budgets=(25, 50, 100, 200),
-                                  dgm_chunk: int = 100, dgm_max: int = 2000) -> dict:
+def bench_heston_time_to_accuracy(
+    device: torch.device,
+    tol: float = 5e-3,
+    budgets=(25, 50, 100, 200),
+    dgm_chunk: int = 100,
+    dgm_max: int = 2000,
+) -> dict:
     """Time to reach ``tol`` on Heston for TDGF (10 steps, growing L-BFGS iterations per step) and for
     DGM (L-BFGS on a fixed (tau, S, V) grid, trained in chunks of ``dgm_chunk`` iterations)."""
     m = pp.Heston()
@@ -53,8 +74,9 @@ def bench_heston_time_to_accuracy(device: torch.device, tol: float = 5e-3, budge
     for iters in budgets:
         net = tdgf.make_net(m, 50, 1, gated=False, device=device)
         t0 = time.perf_counter()
-        res = tdgf.tdgf_solve(m, 1.0, 10, iters, [150, 20], net=net, generator=torch.Generator().manual_seed(0),
-                              progress=False)
+        res = tdgf.tdgf_solve(
+            m, 1.0, 10, iters, [150, 20], net=net, generator=torch.Generator().manual_seed(0), progress=False
+        )
         secs = time.perf_counter() - t0
         out["tdgf"].append((iters, secs, _heston_error(m, res.price)))
         if out["tdgf"][-1][2] <= tol:
@@ -88,7 +110,10 @@ def main(argv: list[str] | None = None) -> None:
             res = bench_heston_time_to_accuracy(dev, tol=5e-2, budgets=(10,), dgm_chunk=20, dgm_max=20)
         else:
             res = bench_heston_time_to_accuracy(dev)
-        print(f"Heston (paper's parameters), time to max error <= {res['tol']:g} over S in [0.8, 1.2] at V = 0.03:")
+        print(
+            f"Heston (paper's parameters), time to max error <= {res['tol']:g} "
+            "over S in [0.8, 1.2] at V = 0.03:"
+        )
         for name, unit in (("tdgf", "L-BFGS iterations per step (10 steps)"), ("dgm", "L-BFGS iterations")):
             for budget, secs, err in res[name]:
                 print(f"  {name.upper():5s} {budget:5d} {unit}: {secs:7.1f} s, error {err:.2e}")
