@@ -196,6 +196,7 @@ class DGMNet(nn.Module):
         self.out = nn.Linear(width, 1, **kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Evaluate the network on ``x`` of shape ``(n, d_in)``; returns ``(n,)``."""
         if x.ndim != 2 or x.shape[1] != self.d_in:
             raise ValueError(f"input must have shape (n, {self.d_in}), got {tuple(x.shape)}")
         z = (x - self.center) / self.scale
@@ -249,6 +250,7 @@ class MeanFieldNet(nn.Module):
         return float(self.N) ** (2 * self.delta - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``V^N(x)`` for ``x`` of shape ``(n, d_in)``; returns ``(n,)``."""
         if x.ndim != 2 or x.shape[1] != self.d_in:
             raise ValueError(f"input must have shape (n, {self.d_in}), got {tuple(x.shape)}")
         return self._act(x @ self.alpha.T + self.c) @ self.beta * self.N ** (-self.delta)

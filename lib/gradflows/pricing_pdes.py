@@ -158,7 +158,7 @@ class _CallOnFirst:
 class BlackScholes(_CallOnFirst, PricingPDE):
     """One asset: ``u_tau = (sigma^2 S^2/2) u_SS + r S u_S - r u``; call with strike ``K`` on ``[lo, hi]``.
 
-    Divergence form: ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``. Reference: :func:`pricing.bs_call`.
+    Divergence form: ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``. Reference: :func:`~gradflows.pricing.bs_call`.
     """
 
     name = "Black-Scholes"
@@ -197,7 +197,7 @@ class Heston(_CallOnFirst, PricingPDE):
 
     ``kappa`` is the mean-reversion speed and ``theta`` the long-run variance (the TDGF paper
     calls them lambda and kappa). Defaults: the paper's test case. Reference: QuantLib's
-    analytic engine (:func:`pricing.heston_call`).
+    analytic engine (:func:`~gradflows.pricing.heston_call`).
 
     ``taper > 0`` localizes the correlation term: ``A_SV`` is multiplied by a smooth cutoff
     ``chi(V)`` that rises from 0 to 1 over a layer of width ``taper`` at each variance face
@@ -290,8 +290,8 @@ class BasketBlackScholes(PricingPDE):
 
     ``A_ij = S_i S_j C_ij / 2`` with ``C = sigma sigma^T``; ``mu_i = r S_i``;
     ``(div A)_i = S_i (C_ii + sum_j C_ij) / 2``. Payoff ``((prod_i S_i)^{1/d} - K)^+``, priced
-    in closed form by :func:`pricing.geometric_basket_call`. ``sigma`` defaults to
-    :func:`pricing.correlated_vol` with volatility ``vol`` and correlation ``rho``.
+    in closed form by :func:`~gradflows.pricing.geometric_basket_call`. ``sigma`` defaults to
+    :func:`~gradflows.pricing.correlated_vol` with volatility ``vol`` and correlation ``rho``.
     """
 
     name = "basket"

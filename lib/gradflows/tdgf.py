@@ -46,6 +46,7 @@ __all__ = [
     "tdgf_solve",
     "DGMResult",
     "dgm_solve",
+    "dgm_loss",
     "fem_matrices",
     "fem_imex_1d",
     "time_per_iteration",
