@@ -158,7 +158,8 @@ class _CallOnFirst:
 class BlackScholes(_CallOnFirst, PricingPDE):
     """One asset: ``u_tau = (sigma^2 S^2/2) u_SS + r S u_S - r u``; call with strike ``K`` on ``[lo, hi]``.
 
-    Divergence form: ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``. Reference: :func:`~gradflows.pricing.bs_call`.
+    Divergence form: ``A = sigma^2 S^2 / 2``, ``b = (sigma^2 - r) S``.
+    Reference: :func:`~gradflows.pricing.bs_call`.
     """
 
     name = "Black-Scholes"
