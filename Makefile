@@ -34,17 +34,22 @@ HTML := $(BUILD)/html
 JB := env -u MPLBACKEND $(BIN)/jupyter-book
 JB_BUILD := $(JB) build . -W -n --keep-going --all
 NBVAL_WORKERS ?= 2
+# make test-seeds: the notebook tests once per base seed (GRADFLOWS_SEED), on NOTEBOOKS.
+SEEDS ?= 0 1 2 3 4
+NOTEBOOKS ?= notebooks
+SEED_REPORTS := $(BUILD)/test-seeds
 
 # No progress bars in builds and tests.
-book test test-lint test-unit test-notebooks test-build test-site: export GRADFLOWS_PROGRESS := 0
+book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_PROGRESS := 0
 
 .PHONY: help book test lab clean distclean bench venv assets \
-        test-lint test-unit test-notebooks test-build test-site
+        test-lint test-unit test-notebooks test-build test-site test-seeds
 
 help:
 	@echo "make book       build the site (executes the notebooks) into $(HTML)"
 	@echo "make test       lint, unit tests, every notebook, the site build, the site in a browser"
 	@echo "make lab        JupyterLab with the project's kernel"
+	@echo "make test-seeds every notebook once per seed: SEEDS=\"0 1 2 3 4\" [NOTEBOOKS=notebooks/05-tdgf]"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv and $(NODE_MODULES)"
@@ -112,7 +117,21 @@ test-unit: $(VENV_STAMP)
 # that runs past the time limit of the site build (300 s, _config.yml) fails the test.
 test-notebooks: $(VENV_STAMP)
 	env -u MPLBACKEND $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 -p no:randomly -n $(NBVAL_WORKERS) --dist loadfile notebooks
+		--nbval-cell-timeout=300 -p no:randomly -n $(NBVAL_WORKERS) --dist loadfile $(NOTEBOOKS)
+
+# The notebook tests once per seed (not part of `make test`, which keeps seed 0). Every claims
+# check that goes through gradflows.claims.check appends its value and tolerance to
+# $(SEED_REPORTS)/claims.jsonl; the summary prints each claim's smallest margin over the seeds.
+test-seeds: $(VENV_STAMP)
+	@rm -rf $(SEED_REPORTS); mkdir -p $(SEED_REPORTS); status=0; \
+	for s in $(SEEDS); do \
+	  echo "=== make test-seeds: GRADFLOWS_SEED=$$s"; \
+	  GRADFLOWS_SEED=$$s GRADFLOWS_CLAIMS_LOG=$(CURDIR)/$(SEED_REPORTS)/claims.jsonl \
+	    $(MAKE) test-notebooks NOTEBOOKS="$(NOTEBOOKS)" 2>&1 | tee $(SEED_REPORTS)/seed-$$s.log \
+	    || status=1; \
+	done; \
+	$(BIN)/python -m gradflows.claims $(SEED_REPORTS)/claims.jsonl $(SEED_REPORTS)/seed-*.log; \
+	exit $$status
 
 # A fresh Sphinx environment (--all) so that every page's warnings are reported again;
 # executed notebooks still come from the cache in $(BUILD)/.jupyter_cache.

@@ -43,6 +43,26 @@ def test_seed_rejects(bad):
         gf.seed(bad)
 
 
+def test_base_seed_shifts_every_draw(monkeypatch):
+    monkeypatch.delenv("GRADFLOWS_SEED", raising=False)
+    assert gf.base_seed() == 0
+    a = (torch.rand(3, generator=gf.seed(2)), gf.numpy_rng(2).random(3))
+    monkeypatch.setenv("GRADFLOWS_SEED", "1")
+    assert gf.base_seed() == 1
+    b = (torch.rand(3, generator=gf.seed(1)), gf.numpy_rng(1).random(3))  # 1 + 1 = 0 + 2
+    assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    gf.seed(1)
+    c = torch.rand(3)
+    assert torch.equal(c, a[0])  # the global torch state follows the same value
+
+
+@pytest.mark.parametrize("bad", ["-1", "x", "1.5"])
+def test_base_seed_rejects(monkeypatch, bad):
+    monkeypatch.setenv("GRADFLOWS_SEED", bad)
+    with pytest.raises(ValueError, match="GRADFLOWS_SEED"):
+        gf.seed(0)
+
+
 def test_scale_switch(monkeypatch):
     monkeypatch.delenv("GRADFLOWS_SCALE", raising=False)
     assert gf.scale() == "book" and gf.by_scale(1, 2) == 1

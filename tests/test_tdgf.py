@@ -322,3 +322,73 @@ def test_tdgf_on_device(device):
     net = tdgf.make_net(m, 8, 1, device=device)
     res = tdgf.tdgf_solve(m, T=0.1, steps=1, iters=5, points=64, net=net, progress=False)
     assert torch.isfinite(res.price(torch.ones(2, 1, device=device))).all()
+
+
+def test_increment_form_composes_and_its_energy_is_the_step_energy():
+    """U^k = U^{k-1} + c N^k: the result sums the networks, and each increment starts at zero."""
+    m = pp.BlackScholes()
+    seen = []
+    res = tdgf.tdgf_solve(
+        m, T=0.2, steps=3, iters=10, points=200, net=tdgf.make_net(m, 8, 1, gated=False), fit_iters=20,
+        first_iters=20, increments=True, increment_scale=0.1, progress=False,
+        callback=lambda k, net: seen.append(net),
+    )
+    assert res.increment_scale == 0.1 and len(res.states) == 3
+    assert seen[1] is not seen[0] and seen[2] is not seen[1]  # a new network per increment
+    S = torch.linspace(0.5, 1.5, 11)[:, None]
+    with torch.no_grad():
+        by_hand = seen[0](S) + 0.1 * (seen[1](S) + seen[2](S))
+    torch.testing.assert_close(res.price(S), by_hand)
+    torch.testing.assert_close(res.price(S, 1), seen[0](S).detach())
+    # each increment lowered the energy of its step from the value at U^{k-1} (zero increment)
+    assert all(e[-1] <= e[0] for e in res.energies)
+    with pytest.raises(ValueError, match="increments"):
+        tdgf.tdgf_solve(m, increments=1)
+    with pytest.raises(ValueError, match="output='plain'"):
+        tdgf.tdgf_solve(m, increments=True, output="bound")
+    with pytest.raises(ValueError, match="increment_scale"):
+        tdgf.tdgf_solve(m, increments=True, increment_scale=0.0)
+
+
+def test_boundary_grid_covers_the_faces():
+    m = pp.Heston()
+    x, w, n = m.boundary_grid([5, 4])
+    assert x.shape == (2 * 4 + 2 * 5, 2)
+    perimeter = 2 * sum(h - lo for lo, h in zip(m.lo, m.hi, strict=True))
+    assert math.isclose(float(w.sum()), perimeter, rel_tol=1e-12)
+    on_face = [(x[:, i] == v) & (n[:, i] == s) for i in range(2) for v, s in ((m.lo[i], -1), (m.hi[i], 1))]
+    assert bool(torch.stack(on_face).any(0).all()) and bool(((n**2).sum(1) == 1).all())
+    with pytest.raises(ValueError, match="grid sizes"):
+        m.boundary_grid([3])
+
+
+def test_dgm_boundary_term_is_the_zero_flux_penalty():
+    """A function with zero normal flux on the faces adds nothing; the call price (u_S = 1 at S_max) does."""
+    m = pp.BlackScholes()
+    zb, wb, nb = tdgf._dgm_boundary(m, 1.0, (4, 10), torch.float64, "cpu")
+    inner, w_in, x0, w0 = tdgf._dgm_points(m, 1.0, "grid", (4, 10), None, torch.float64, "cpu")
+
+    def flat(z):  # u = tau (written so that autograd keeps a graph in x): zero flux everywhere
+        return z[:, 0] * (1 + 0 * z[:, 1])
+
+    def call(z):
+        return pricing.bs_call(z[:, 1], m.K, m.r, m.sigma, z[:, 0].clamp_min(1e-3))
+
+    for u, expect_zero in ((flat, True), (call, False)):
+        extra = (tdgf.dgm_loss(u, m, inner, w_in, x0, w0, boundary=(zb, wb, nb)) - tdgf.dgm_loss(
+            u, m, inner, w_in, x0, w0
+        )).detach()
+        assert (abs(extra.item()) < 1e-14) == expect_zero
+    with pytest.raises(ValueError, match="boundary"):
+        tdgf.dgm_solve(m, sampling="mc", boundary=True)
+
+
+def test_dgm_callback_counts_evaluations():
+    m = pp.BlackScholes()
+    calls = []
+    res = tdgf.dgm_solve(
+        m, T=0.2, iters=5, points=(4, 20), sampling="grid", net=tdgf.make_net(m, 8, 1, time_input=0.2),
+        boundary=True, callback=lambda n, loss, net: calls.append((n, loss)), progress=False,
+    )
+    assert [n for n, _ in calls] == list(range(1, len(res.losses) + 1))
+    assert [loss for _, loss in calls] == res.losses

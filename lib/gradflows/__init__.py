@@ -41,21 +41,24 @@ from . import (
     training,
     weak_solutions,
 )
-from .device import by_scale, get_device, scale, seed
+from .device import base_seed, by_scale, generator, get_device, numpy_rng, scale, seed
 
 __version__ = "0.1.0"
 
 __all__ = [
     "adam",
     "backprop",
+    "base_seed",
     "batches",
     "by_scale",
     "control",
     "datasets",
     "energies",
+    "generator",
     "get_device",
     "landscapes",
     "nets",
+    "numpy_rng",
     "ode_optimizers",
     "particles",
     "plotting",

@@ -67,6 +67,11 @@ class PricingPDE:
             raise ValueError(f"x must have shape (n, {self.dim}) for {self.name}, got {tuple(x.shape)}")
         return x
 
+    def x_like(self, x: torch.Tensor, like: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` checked to be a ``(n, d)`` array of states; with ``like``, on its dtype and device."""
+        x = self._x(x)
+        return x if like is None else x.to(like)
+
     def bounds(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(lo, hi)`` as tensors with the dtype and device of ``like``."""
         return (
@@ -106,6 +111,36 @@ class PricingPDE:
         ]
         x = torch.cartesian_prod(*axes).reshape(-1, self.dim)
         return x.to(device), torch.full((x.shape[0],), self.volume / x.shape[0], dtype=dtype, device=device)
+
+    def boundary_grid(
+        self, n: int | Sequence[int], dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Midpoint rule on the ``2 d`` faces of the box: points, weights (face measure / count)
+        and outer unit normals, with ``n`` points per coordinate along each face (as :meth:`grid`)."""
+        scalar = isinstance(n, (int, np.integer))
+        ns = [check_int("n", n)] * self.dim if scalar else [check_int("n", m) for m in n]
+        if len(ns) != self.dim:
+            raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
+        sides = [hi - lo for lo, hi in zip(self.lo, self.hi, strict=True)]
+        xs, ws, normals = [], [], []
+        for i in range(self.dim):
+            axes = [
+                lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m
+                for j, (m, lo, hi) in enumerate(zip(ns, self.lo, self.hi, strict=True))
+                if j != i
+            ]
+            face = torch.cartesian_prod(*axes).reshape(-1, self.dim - 1) if axes else torch.zeros(1, 0)
+            face = face.to(dtype)
+            area = float(np.prod(sides[:i] + sides[i + 1 :]))
+            for side, value in ((-1.0, self.lo[i]), (1.0, self.hi[i])):
+                col = torch.full((face.shape[0], 1), value, dtype=dtype)
+                x = torch.cat([face[:, :i], col, face[:, i:]], 1)
+                nrm = torch.zeros_like(x)
+                nrm[:, i] = side
+                xs.append(x)
+                normals.append(nrm)
+                ws.append(torch.full((x.shape[0],), area / x.shape[0], dtype=dtype))
+        return torch.cat(xs).to(device), torch.cat(ws).to(device), torch.cat(normals).to(device)
 
     # to be provided by the models
     def A(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract

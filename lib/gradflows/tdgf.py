@@ -182,7 +182,7 @@ class _StepData:
             up, gp = m.payoff(xq), m.payoff_grad(xq)
         else:
             up, gp = value_and_grad(self.prev_fn, xq)
-        return xq, wq, up, (m.b(xq) * gp).sum(1), m.A(xq)
+        return xq, wq, up, (m.b(xq) * gp).sum(1), m.A(xq), gp
 
     def __call__(self, i):
         if self.fresh and i > 0:
@@ -197,8 +197,10 @@ class _StepData:
 class TDGFResult:
     """Networks of every time step of :func:`tdgf_solve` and what training cost.
 
-    ``taus[k] = k h``; ``states[k-1]`` holds the parameters of ``U^k``; ``energies[k-1]`` the
-    loss history of step ``k``; ``seconds[k-1]`` its wall time.
+    ``taus[k] = k h``; ``states[k-1]`` holds the parameters of the network trained at step ``k``;
+    ``energies[k-1]`` the loss history of step ``k``; ``seconds[k-1]`` its wall time. In the
+    increment form (``increments=True``) the network of step ``k >= 2`` is the increment ``N^k``
+    and ``U^k = U^1 + c (N^2 + ... + N^k)`` with ``c = increment_scale``.
     """
 
     model: PricingPDE
@@ -208,22 +210,56 @@ class TDGFResult:
     states: list[dict] = field(default_factory=list)
     energies: list[list[float]] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    increment_scale: float | None = None
+
+    def _check_k(self, k: int) -> int:
+        n = len(self.states)
+        k = n if k == -1 else k
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+            raise ValueError(f"k must be an integer in 1..{n} (or -1), got {k!r}")
+        return int(k)
+
+    def function(self, k: int = -1):
+        """``U^k`` as a function of ``x`` (frozen copies of the networks), differentiable in ``x``."""
+        k = self._check_k(k)
+        nets = []
+        for j in range(1 if self.increment_scale is not None else k, k + 1):
+            net = copy.deepcopy(self.net)
+            net.load_state_dict(self.states[j - 1])
+            nets.append(net.requires_grad_(False))
+        first = _output(nets[0], self.model, self.output, self.taus[k if len(nets) == 1 else 1])
+        if len(nets) == 1:
+            return first
+        c = self.increment_scale
+
+        def u(x):
+            return first(x) + c * sum(net(x) for net in nets[1:])
+
+        return u
 
     def price(self, x: torch.Tensor, k: int = -1) -> torch.Tensor:
         """``U^k(x)`` (default: the last step, ``tau = T``), shape ``(n,)``."""
-        n = len(self.states)
-        k = n if k == -1 else k
-        if not 1 <= k <= n:
-            raise ValueError(f"k must be in 1..{n} (or -1), got {k}")
-        net = copy.deepcopy(self.net)
-        net.load_state_dict(self.states[k - 1])
-        x = self.model._x(x).to(next(net.parameters()))
+        u = self.function(k)
+        x = self.model.x_like(x, next(self.net.parameters()))
         with torch.no_grad():
-            return _output(net, self.model, self.output, self.taus[k])(x)
+            return u(x)
 
     @property
     def total_seconds(self) -> float:
         return float(sum(self.seconds))
+
+
+def _zero_output_layer(net: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``net`` whose last linear layer is zero, so that it starts as the zero function."""
+    inc = copy.deepcopy(net)
+    last = [m for m in inc.modules() if isinstance(m, torch.nn.Linear)]
+    if not last:
+        raise ValueError("increments=True needs a network whose output is a torch.nn.Linear layer")
+    with torch.no_grad():
+        last[-1].weight.zero_()
+        if last[-1].bias is not None:
+            last[-1].bias.zero_()
+    return inc
 
 
 def tdgf_solve(
@@ -242,6 +278,8 @@ def tdgf_solve(
     generator: torch.Generator | None = None,
     progress: bool | None = None,
     callback=None,
+    increments: bool = False,
+    increment_scale: float = 1.0,
 ) -> TDGFResult:
     """Solve the pricing PDE up to ``tau = T`` by ``steps`` TDGF steps.
 
@@ -250,7 +288,13 @@ def tdgf_solve(
     it is fitted to the payoff by least squares (``fit_iters`` iterations, default ``iters``; 0 skips
     the fit). Step 1 runs ``first_iters`` iterations (default ``iters``): its solution is still
     nearly the kinked payoff and is the hardest to represent. ``callback(k, net)``, if given, is
-    called after every step.
+    called after every step with the network trained at that step.
+
+    ``increments=True`` (the increment form) keeps ``U^{k-1}`` frozen from step 2 on and trains
+    only the increment: ``U^k = U^{k-1} + c N^k`` with ``c = increment_scale``, where ``N^k``
+    starts as a copy of the previous step's network with its output layer set to zero (so
+    ``U^k`` starts at ``U^{k-1}``, as in the warm start). The energy is the same; the network now
+    represents ``U^k - U^{k-1} = O(h)``, so its relative error costs ``h`` times less.
     ``output="bound"`` uses ``(S - K e^{-r tau})^+ + softplus(net)`` (the original paper's network).
     Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
     :class:`FloatingPointError` if the energy becomes NaN.
@@ -263,12 +307,17 @@ def tdgf_solve(
         raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
     if output == "bound":
         model.lower_bound(torch.ones(1, model.dim, dtype=torch.float64), 0.0)  # raises if the model has none
+    if not isinstance(increments, bool):
+        raise ValueError(f"increments must be True or False, got {increments!r}")
+    if increments and output != "plain":
+        raise ValueError("increments=True needs output='plain' (an increment has no lower bound)")
+    c = check_positive("increment_scale", increment_scale)
     net = make_net(model) if net is None else net
     p0 = next(net.parameters())
     dtype, device = p0.dtype, p0.device
     h = T / steps
-    res = TDGFResult(model, net, output, [k * h for k in range(steps + 1)])
-    params = list(net.parameters())
+    taus = [k * h for k in range(steps + 1)]
+    res = TDGFResult(model, net, output, taus, increment_scale=c if increments else None)
 
     # U^0 = payoff: fit it (warm start for step 1), on the points of step 1
     x, w = _points(model, sampling, points, generator, dtype, device)
@@ -276,9 +325,10 @@ def tdgf_solve(
     fit = _output(net, model, output, 0.0)
     fit_iters = iters if fit_iters is None else check_int("fit_iters", fit_iters, minimum=0)
     if fit_iters:
-        _minimize(params, lambda i: ((fit(x) - target) ** 2 * w).sum(), fit_iters, optimizer, lr)
+        fit_loss = lambda i: ((fit(x) - target) ** 2 * w).sum()  # noqa: E731
+        _minimize(list(net.parameters()), fit_loss, fit_iters, optimizer, lr)
     first_iters = iters if first_iters is None else check_int("first_iters", first_iters)
-    prev = None  # the network of U^{k-1}; None while U^{k-1} is the payoff itself
+    prev = None  # U^{k-1} as a function; None while U^{k-1} is the payoff itself
     bar = range(1, steps + 1)
     if show_progress(progress, steps * iters):
         bar = tqdm(bar, desc="TDGF steps", leave=False)
@@ -286,16 +336,13 @@ def tdgf_solve(
         t0 = time.perf_counter()
         if k > 1 and sampling == "mc":
             x, w = _points(model, sampling, points, generator, dtype, device)
-        prev_fn = None if prev is None else _output(prev, model, output, res.taus[k - 1])
-        data = _StepData(model, prev_fn, x, w, sampling == "mc" and optimizer == "adam", points, generator)
-        u_fn = _output(net, model, output, res.taus[k])
-
-        def loss(i, data=data, u_fn=u_fn):
-            xq, wq, up, Fp, A = data(i)
-            u, g = value_and_grad(u_fn, xq, create_graph=True)
-            return tdgf_energy(u, g, up, Fp, A, wq, h, model.r)
-
-        hist = _minimize(params, loss, first_iters if k == 1 else iters, optimizer, lr)
+        data = _StepData(model, prev, x, w, sampling == "mc" and optimizer == "adam", points, generator)
+        if increments and k > 1:
+            net = _zero_output_layer(net)
+            loss = _increment_loss(data, net, c, h, model.r)
+        else:
+            loss = _step_loss(data, _output(net, model, output, res.taus[k]), h, model.r)
+        hist = _minimize(list(net.parameters()), loss, first_iters if k == 1 else iters, optimizer, lr)
         if not math.isfinite(hist[-1]):
             raise FloatingPointError(
                 f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model"
@@ -303,10 +350,32 @@ def tdgf_solve(
         res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
         res.energies.append(hist)
         res.seconds.append(time.perf_counter() - t0)
-        prev = copy.deepcopy(net).requires_grad_(False)
+        prev = res.function(k)
         if callback is not None:
             callback(k, net)
     return res
+
+
+def _step_loss(data, u_fn, h, r):
+    """The step energy of the network ``u_fn`` itself (the plain form)."""
+
+    def loss(i):
+        xq, wq, up, Fp, A, _ = data(i)
+        u, g = value_and_grad(u_fn, xq, create_graph=True)
+        return tdgf_energy(u, g, up, Fp, A, wq, h, r)
+
+    return loss
+
+
+def _increment_loss(data, inc, c, h, r):
+    """The step energy of ``U^{k-1} + c inc``, with ``U^{k-1}`` and its gradient taken from the step data."""
+
+    def loss(i):
+        xq, wq, up, Fp, A, gp = data(i)
+        v, gv = value_and_grad(inc, xq, create_graph=True)
+        return tdgf_energy(up + c * v, gp + c * gv, up, Fp, A, wq, h, r)
+
+    return loss
 
 
 @dataclass
@@ -321,7 +390,7 @@ class DGMResult:
 
     def price(self, x: torch.Tensor, tau: float | None = None) -> torch.Tensor:
         """``u(tau, x)`` (default ``tau = T``), shape ``(n,)``."""
-        x = self.model._x(x).to(next(self.net.parameters()))
+        x = self.model.x_like(x, next(self.net.parameters()))
         tau = self.T if tau is None else float(tau)
         with torch.no_grad():
             return self.net(torch.cat([torch.full_like(x[:, :1], tau), x], 1))
@@ -343,8 +412,13 @@ def _dgm_points(model, T, sampling, points, generator, dtype, device):
     return torch.cat([taus, xs], 1), ws * T, x0, w0
 
 
-def dgm_loss(net, model, inner, w_inner, x0, w0) -> torch.Tensor:
-    """The DGM energy ``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2``."""
+def dgm_loss(net, model, inner, w_inner, x0, w0, boundary=None) -> torch.Tensor:
+    """The DGM energy ``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2``.
+
+    ``boundary = (zb, wb, nb)`` (points ``(tau, x)`` on the faces of the box, weights, outer
+    normals) adds ``sum wb ((A grad u) . n)^2``: the zero-flux condition that the TDGF's energy
+    imposes naturally, so that both methods solve the same problem on the box.
+    """
     d = model.dim
     z = inner.detach().requires_grad_(True)
     u = net(z)
@@ -356,7 +430,23 @@ def dgm_loss(net, model, inner, w_inner, x0, w0) -> torch.Tensor:
     x = z[:, 1:]
     res = dgm_residual(g[:, 0], grad_x, hess, u, model.A(x), model.mu(x), model.r)
     u0 = net(torch.cat([torch.zeros_like(x0[:, :1]), x0], 1))
-    return (w_inner * res**2).sum() + (w0 * (u0 - model.payoff(x0)) ** 2).sum()
+    loss = (w_inner * res**2).sum() + (w0 * (u0 - model.payoff(x0)) ** 2).sum()
+    if boundary is not None:
+        zb, wb, nb = boundary
+        zb = zb.detach().requires_grad_(True)
+        (gb,) = torch.autograd.grad(net(zb).sum(), zb, create_graph=True)
+        flux = (torch.einsum("nij,nj->ni", model.A(zb[:, 1:]), gb[:, 1:]) * nb).sum(1)
+        loss = loss + (wb * flux**2).sum()
+    return loss
+
+
+def _dgm_boundary(model, T, points, dtype, device):
+    """Faces of the box times the midpoint rule in tau, from the grid sizes ``(n_tau, n_1, ..., n_d)``."""
+    nt = int(points[0])
+    taus = (torch.arange(nt, dtype=dtype) + 0.5) * T / nt
+    xb, wb, nb = model.boundary_grid(list(points[1:]), dtype=dtype)
+    zb = torch.cat([taus.repeat_interleave(xb.shape[0])[:, None], xb.repeat(nt, 1)], 1)
+    return zb.to(device), (wb.repeat(nt) * T / nt).to(device), nb.repeat(nt, 1).to(device)
 
 
 def dgm_solve(
@@ -371,13 +461,21 @@ def dgm_solve(
     generator: torch.Generator | None = None,
     progress: bool | None = None,
     chunk: int | None = None,
+    boundary: bool = False,
+    callback=None,
 ) -> DGMResult:
     """Train one network ``u(tau, x)`` on the DGM loss (:func:`dgm_loss`) over ``[0, T] x`` domain.
 
     ``sampling="grid"``: ``points = (n_tau, n_1, ..., n_d)`` midpoint grid, fixed. ``"mc"``: ``points``
     uniform samples, fixed for L-BFGS (redrawn every ``chunk`` iterations if given), fresh every
     iteration for Adam. ``net`` defaults to :func:`make_net` with a time input.
+    ``boundary=True`` (grid sampling) adds the zero-flux condition on the faces of the box
+    (:func:`dgm_loss`), the boundary condition of the TDGF's problem. ``callback(n, loss, net)``,
+    if given, is called after every loss evaluation ``n`` (a fixed evaluation budget can then be
+    scored without restarting the optimizer).
     """
+    if boundary and sampling != "grid":
+        raise ValueError("boundary=True needs sampling='grid' (midpoint rule on the faces)")
     model = _check_model(model)
     T = check_positive("T", T)
     _check_common(sampling, optimizer, iters, generator, lr)
@@ -391,13 +489,19 @@ def dgm_solve(
     if show_progress(progress, iters) and len(rounds) > 1:
         rounds = tqdm(rounds, desc="DGM", leave=False)
     fresh = sampling == "mc" and optimizer == "adam"
+    evaluations = [0]
     for _ in rounds:
         pts = [_dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)]
+        bnd = _dgm_boundary(model, T, points, p0.dtype, p0.device) if boundary else None
 
-        def loss(i, pts=pts):
+        def loss(i, pts=pts, bnd=bnd):
             if fresh and i > 0:
                 pts[0] = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
-            return dgm_loss(net, model, *pts[0])
+            value = dgm_loss(net, model, *pts[0], boundary=bnd)
+            evaluations[0] += 1
+            if callback is not None:
+                callback(evaluations[0], value.item(), net)
+            return value
 
         n_iter = iters if optimizer == "adam" else chunk
         losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)

@@ -20,6 +20,7 @@ import math
 import torch
 
 from .. import particles as P
+from ..device import generator, seed  # noqa: F401
 from ._timing import best as _best
 from ._timing import device_name as _device_name
 
@@ -79,7 +80,7 @@ def bench_langevin(
 
     device = torch.device(device)
     x0 = torch.full((n_paths, 1), -1.0, dtype=dtype, device=device)
-    gen = torch.Generator(device=device).manual_seed(0)
+    gen = generator(0, device=device)
     out: dict[str, object] = {}
 
     def ours():
@@ -157,7 +158,7 @@ def bench_mean_field_step(
     res = {}
     flops, passes = 4 * M * N * D + 7 * M * N, 8 * M * N
     for dtype in dtypes:
-        g = torch.Generator(device=device).manual_seed(0)
+        g = generator(0, device=device)
         X = torch.randn(N, 1 + D, dtype=dtype, device=device, generator=g)
         Z = P.with_bias(torch.randn(M, D - 1, dtype=dtype, device=device, generator=g))
         Y = torch.sin(3 * Z[:, 0])

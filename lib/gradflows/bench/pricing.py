@@ -20,6 +20,7 @@ import torch
 
 from .. import pricing_pdes as pp
 from .. import tdgf
+from ..device import generator, seed  # noqa: F401
 from ._timing import device_name as _device_name
 
 
@@ -38,7 +39,7 @@ def bench_iteration_cost(
     rows = []
     for d in dims:
         m = pp.BasketBlackScholes(d)
-        gen = torch.Generator().manual_seed(d)
+        gen = generator(d)
         kw = dict(
             points=points,
             width=width,
@@ -88,14 +89,14 @@ def bench_heston_time_to_accuracy(
             net=net,
             first_iters=first,
             fit_iters=fit,
-            generator=torch.Generator().manual_seed(0),
+            generator=generator(0),
             progress=False,
         )
         out["tdgf"].append((f"{fit}/{first}/{iters}", time.perf_counter() - t0, _heston_error(m, res.price)))
         if out["tdgf"][-1][2] <= tol:
             break
     for iters in dgm_budgets:
-        torch.manual_seed(0)
+        seed(0)
         net = tdgf.make_net(
             m, 50, 1, time_input=1.0, gated=False, center=[1.0, 0.05], scale=[0.5, 0.03], device=device
         )

@@ -23,6 +23,7 @@ import torch
 from .. import adam as ad
 from .. import landscapes as L
 from .. import ode_optimizers as oo
+from ..device import generator, seed  # noqa: F401
 from ._timing import best as _best
 
 
@@ -53,7 +54,7 @@ def bench_adam(device: torch.device, q: int, steps: int) -> dict[str, float]:
 def bench_integrate(device: torch.device, n: int, steps: int, n_scipy: int = 20) -> dict[str, float]:
     """Seconds per initial condition: batched RK4 vs scipy solve_ivp, Nesterov on Rosenbrock."""
     J = L.rosenbrock()
-    g = torch.Generator().manual_seed(0)
+    g = generator(0)
     W0 = (torch.rand(n, 2, generator=g) * 2 - 1).to(device)
     flow = oo.nesterov(J, 0.1)
     dt = 1e-3

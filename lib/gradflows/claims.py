@@ -1,0 +1,115 @@
+"""Claims checks that report how much of their tolerance they use.
+
+A notebook's claims check compares a measured quantity with a tolerance derived before the
+run. ``check_le("TDGF-5", err, tol, "Heston rho = 0, median over 5 seeds")`` asserts
+``err <= tol`` and prints the fraction of the tolerance used, ``err / tol``; ``check_ge``
+asserts ``value >= bound`` (fraction ``bound / value``) and ``check_close`` asserts
+``|value - target| <= tol`` (fraction ``|value - target| / tol``). A fraction near 1 is a
+pass by luck: over the seeds of ``make test-seeds`` the largest fraction should stay well
+below 1.
+
+With ``GRADFLOWS_CLAIMS_LOG`` set to a file, every check appends one JSON line (claim,
+description, value, bound, fraction, base seed), whether it passes or not;
+``python -m gradflows.claims LOG [pytest logs...]`` prints the largest fraction of every check
+over the seeds (``make test-seeds`` calls it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+
+from .device import base_seed
+
+__all__ = ["check_le", "check_ge", "check_close", "summary"]
+
+
+def _number(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if math.isnan(v):
+        raise ValueError(f"{name} is NaN")
+    return v
+
+
+def _record(claim: str, what: str, value: float, bound: float, relation: str, used: float) -> None:
+    if not isinstance(claim, str) or not claim:
+        raise ValueError(f"claim must be a non-empty string such as 'TDGF-5', got {claim!r}")
+    ok = used <= 1.0
+    print(
+        f"claim {claim} ({what}): {value:.4g} {relation} {bound:.4g}: "
+        f"{'holds' if ok else 'FAILS'}, {100 * used:.0f} % of the tolerance used"
+    )
+    log = os.environ.get("GRADFLOWS_CLAIMS_LOG", "").strip()
+    if log:
+        line = {"claim": claim, "what": what, "value": value, "bound": bound, "relation": relation,
+                "used": used, "seed": base_seed()}
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+    if not ok:
+        raise AssertionError(f"claim {claim} ({what}) fails: {value:.6g} {relation} {bound:.6g} is false")
+
+
+def check_le(claim: str, value: float, bound: float, what: str = "") -> None:
+    """Assert ``value <= bound`` (``bound > 0``); the fraction used is ``max(value, 0) / bound``."""
+    value, bound = _number("value", value), _number("bound", bound)
+    if bound <= 0:
+        raise ValueError(f"bound must be positive, got {bound}")
+    _record(claim, what, value, bound, "<=", max(value, 0.0) / bound)
+
+
+def check_ge(claim: str, value: float, bound: float, what: str = "") -> None:
+    """Assert ``value >= bound`` (``bound > 0``); the fraction used is ``bound / value``."""
+    value, bound = _number("value", value), _number("bound", bound)
+    if bound <= 0:
+        raise ValueError(f"bound must be positive, got {bound}")
+    _record(claim, what, value, bound, ">=", bound / value if value > 0 else math.inf)
+
+
+def check_close(claim: str, value: float, target: float, tol: float, what: str = "") -> None:
+    """Assert ``|value - target| <= tol``; the fraction used is ``|value - target| / tol``."""
+    value, target, tol = _number("value", value), _number("target", target), _number("tol", tol)
+    if tol <= 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    _record(claim, f"{what}, target {target:.4g}".lstrip(", "), value, tol, "|. - target| <=",
+                   abs(value - target) / tol)
+
+
+def summary(log: str) -> list[tuple[str, str, int, float, list[int]]]:
+    """``(claim, description, checks, largest fraction used, seeds)`` for every check in ``log``."""
+    rows: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                rows[(d["claim"], d["what"])].append((d["seed"], d["used"]))
+    return [
+        (claim, what, len(v), max(u for _, u in v), sorted({s for s, _ in v}))
+        for (claim, what), v in sorted(rows.items())
+    ]
+
+
+def _main(argv: list[str]) -> int:
+    if not argv:
+        print("usage: python -m gradflows.claims CLAIMS_LOG [PYTEST_LOG ...]", file=sys.stderr)
+        return 2
+    for path in argv[1:]:  # the closing line of each pytest run
+        with open(path, encoding="utf-8", errors="replace") as f:
+            last = [ln.strip() for ln in f if (" passed" in ln or " failed" in ln) and " in " in ln]
+        print(f"{os.path.basename(path)}: {last[-1] if last else 'no pytest summary'}")
+    if not os.path.exists(argv[0]):
+        print("no claims were recorded (no check went through gradflows.claims)")
+        return 0
+    print(f"\n{'claim':10s} {'checks':>6s} {'max used':>9s}  seeds  description")
+    for claim, what, n, used, seeds in summary(argv[0]):
+        print(f"{claim:10s} {n:6d} {100 * used:8.0f}%  {','.join(map(str, seeds)):5s}  {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
