@@ -37,7 +37,7 @@ NBVAL_WORKERS ?= 2
 # make test-seeds: the notebook tests once per base seed (GRADFLOWS_SEED), on NOTEBOOKS.
 SEEDS ?= 0 1 2 3 4
 NOTEBOOKS ?= notebooks
-SEED_REPORTS := $(BUILD)/test-seeds
+SEED_REPORTS ?= $(BUILD)/test-seeds
 
 # No progress bars in builds and tests.
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_PROGRESS := 0

@@ -19,6 +19,7 @@ Modules follow mathematical objects, not chapters:
 * :mod:`gradflows.tdgf` -- time-stepping deep gradient flows and the Deep Galerkin Method
 * :mod:`gradflows.landscapes` -- test objectives
 * :mod:`gradflows.rates` -- fitted convergence rates
+* :mod:`gradflows.claims` -- claims checks that report the fraction of their tolerance used
 * :mod:`gradflows.plotting` -- the book's figure style
 """
 
@@ -26,6 +27,7 @@ from . import (
     adam,
     backprop,
     batches,
+    claims,
     control,
     datasets,
     energies,
@@ -51,6 +53,7 @@ __all__ = [
     "base_seed",
     "batches",
     "by_scale",
+    "claims",
     "control",
     "datasets",
     "energies",
