@@ -115,6 +115,29 @@ def test_notebook_is_seeded(path: Path) -> None:
     assert any(re.search(c, code) for c in calls), f"{_name(path)}: no gradflows.seed(...) call"
 
 
+LITERAL_SEED = re.compile(
+    r"torch\.manual_seed\(|\.manual_seed\(|np\.random\.default_rng\(|np\.random\.seed\(|\brandom\.seed\("
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_draws_go_through_the_seed_switch(path: Path) -> None:
+    """Every random draw follows GRADFLOWS_SEED: gf.seed / gf.generator / gf.numpy_rng, no literal seeds."""
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    found = sorted({m.group(0) for m in LITERAL_SEED.finditer(code)})
+    assert not found, f"{_name(path)}: literal seeds {found}; use gf.seed, gf.generator or gf.numpy_rng"
+
+
+def test_library_draws_go_through_the_seed_switch() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)}: {m.group(0)}"
+        for p in sorted(LIBRARY.rglob("*.py"))
+        if p.name != "device.py"
+        for m in LITERAL_SEED.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, f"literal seeds in the library (use gradflows.device.seed/generator): {offenders}"
+
+
 def _claims_in_notebooks() -> dict[str, set[str]]:
     """Claim id -> notebooks whose code cells check it."""
     found: dict[str, set[str]] = {}
