@@ -228,3 +228,33 @@ def test_every_library_module_is_in_the_api_reference() -> None:
     )
     missing = [m for m in modules if f"automodule:: gradflows.{m}" not in api]
     assert not missing, f"modules missing from book/api.md: {missing}"
+
+
+# A number with three or more significant digits typed in a notebook's markdown is a result
+# of some run; it must come from the computation (MyST-NB glue, or printed output). Numbers
+# that also appear in the notebook's code are inputs (parameters) and are allowed.
+TYPED_RESULT = re.compile(r"(?<![\w.{}`-])(\d+\.\d+)(?![\w.}])")
+GLUE_ROLE = re.compile(r"\{glue:[a-z]+\}`[^`]*`")
+NUMBERS_CHECKED = ("notebooks/05-tdgf/",)
+
+
+def _significant_digits(number: str) -> int:
+    return len(number.replace(".", "").lstrip("0"))
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if _name(p).startswith(NUMBERS_CHECKED)],
+    ids=[n for n in NB_IDS if n.startswith(NUMBERS_CHECKED)],
+)
+def test_markdown_quotes_results_through_glue(path: Path) -> None:
+    cells = _load(path)["cells"]
+    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    typed = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = GLUE_ROLE.sub("", _source(cell))
+        for m in TYPED_RESULT.finditer(text):
+            if _significant_digits(m.group(1)) >= 3 and m.group(1) not in code:
+                typed.append(f"cell {i}: {m.group(1)}")
+    assert not typed, f"{_name(path)}: numbers typed in markdown, glue them or print them: {typed}"
