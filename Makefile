@@ -130,7 +130,8 @@ test-seeds: $(VENV_STAMP)
 	    $(MAKE) test-notebooks NOTEBOOKS="$(NOTEBOOKS)" 2>&1 | tee $(SEED_REPORTS)/seed-$$s.log \
 	    || status=1; \
 	done; \
-	$(BIN)/python -m gradflows.claims $(SEED_REPORTS)/claims.jsonl $(SEED_REPORTS)/seed-*.log; \
+	$(BIN)/python -c 'import sys; from gradflows.claims import report; sys.exit(report(sys.argv[1:]))' \
+	  $(SEED_REPORTS)/claims.jsonl $(SEED_REPORTS)/seed-*.log; \
 	exit $$status
 
 # A fresh Sphinx environment (--all) so that every page's warnings are reported again;

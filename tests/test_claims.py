@@ -48,5 +48,5 @@ def test_log_and_summary(tmp_path, monkeypatch, capsys):
     assert [d["seed"] for d in lines] == [0, 1, 1]
     (row,) = claims.summary(str(log))
     assert row[:3] == ("Y-1", "err", 3) and math.isclose(row[3], 2.0) and row[4] == [0, 1]
-    assert claims._main([str(log)]) == 0
+    assert claims.report([str(log)]) == 0
     assert "Y-1" in capsys.readouterr().out

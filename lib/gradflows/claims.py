@@ -10,8 +10,8 @@ below 1.
 
 With ``GRADFLOWS_CLAIMS_LOG`` set to a file, every check appends one JSON line (claim,
 description, value, bound, fraction, base seed), whether it passes or not;
-``python -m gradflows.claims LOG [pytest logs...]`` prints the largest fraction of every check
-over the seeds (``make test-seeds`` calls it).
+:func:`report` prints the largest fraction of every check over the seeds (``make test-seeds``
+calls it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections import defaultdict
 
 from .device import base_seed
 
-__all__ = ["check_le", "check_ge", "check_close", "summary"]
+__all__ = ["check_le", "check_ge", "check_close", "summary", "report"]
 
 
 def _number(name: str, value) -> float:
@@ -94,9 +94,12 @@ def summary(log: str) -> list[tuple[str, str, int, float, list[int]]]:
     ]
 
 
-def _main(argv: list[str]) -> int:
+def report(argv: list[str]) -> int:
+    """Print the closing line of each pytest log and the :func:`summary` of a claims log.
+
+    ``argv = [CLAIMS_LOG, PYTEST_LOG, ...]``; returns a process exit code."""
     if not argv:
-        print("usage: python -m gradflows.claims CLAIMS_LOG [PYTEST_LOG ...]", file=sys.stderr)
+        print("usage: report([CLAIMS_LOG, PYTEST_LOG, ...])", file=sys.stderr)
         return 2
     for path in argv[1:]:  # the closing line of each pytest run
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -112,4 +115,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    raise SystemExit(report(sys.argv[1:]))
