@@ -94,10 +94,8 @@ class PricingPDE:
         x = (lo + (hi - lo) * u).to(device)
         return x, torch.full((n,), self.volume / n, dtype=dtype, device=device)
 
-    def grid(
-        self, n: int | Sequence[int], dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Tensor midpoint rule: ``n`` points per coordinate (a number or one per coordinate)."""
+    def _midpoint_axes(self, n: int | Sequence[int], dtype: torch.dtype) -> list[torch.Tensor]:
+        """Midpoints of ``n`` cells per coordinate (a number or one per coordinate)."""
         ns = (
             [check_int("n", n)] * self.dim
             if isinstance(n, (int, np.integer))
@@ -105,11 +103,16 @@ class PricingPDE:
         )
         if len(ns) != self.dim:
             raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
-        axes = [
+        return [
             lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m
             for m, lo, hi in zip(ns, self.lo, self.hi, strict=True)
         ]
-        x = torch.cartesian_prod(*axes).reshape(-1, self.dim)
+
+    def grid(
+        self, n: int | Sequence[int], dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tensor midpoint rule: ``n`` points per coordinate (a number or one per coordinate)."""
+        x = torch.cartesian_prod(*self._midpoint_axes(n, dtype)).reshape(-1, self.dim)
         return x.to(device), torch.full((x.shape[0],), self.volume / x.shape[0], dtype=dtype, device=device)
 
     def boundary_grid(
@@ -117,19 +120,12 @@ class PricingPDE:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Midpoint rule on the ``2 d`` faces of the box: points, weights (face measure / count)
         and outer unit normals, with ``n`` points per coordinate along each face (as :meth:`grid`)."""
-        scalar = isinstance(n, (int, np.integer))
-        ns = [check_int("n", n)] * self.dim if scalar else [check_int("n", m) for m in n]
-        if len(ns) != self.dim:
-            raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
+        axes = self._midpoint_axes(n, dtype)
         sides = [hi - lo for lo, hi in zip(self.lo, self.hi, strict=True)]
         xs, ws, normals = [], [], []
         for i in range(self.dim):
-            axes = [
-                lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m
-                for j, (m, lo, hi) in enumerate(zip(ns, self.lo, self.hi, strict=True))
-                if j != i
-            ]
-            face = torch.cartesian_prod(*axes).reshape(-1, self.dim - 1) if axes else torch.zeros(1, 0)
+            others = axes[:i] + axes[i + 1 :]
+            face = torch.cartesian_prod(*others).reshape(-1, self.dim - 1) if others else torch.zeros(1, 0)
             face = face.to(dtype)
             area = float(np.prod(sides[:i] + sides[i + 1 :]))
             for side, value in ((-1.0, self.lo[i]), (1.0, self.hi[i])):
