@@ -39,8 +39,12 @@ SEEDS ?= 0 1 2 3 4
 NOTEBOOKS ?= notebooks
 SEED_REPORTS ?= $(BUILD)/test-seeds
 
-# No progress bars in builds and tests.
+# No progress bars in builds and tests, and no live widgets: gradflows.plotting.interact draws
+# the figure of the initial values under disabled controls (a live ipywidgets.interact whose
+# callback prints or plots into its Output widget can leave the kernel's reply to the cell
+# undelivered on a loaded machine, and the executor then waits for the cell timeout).
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_PROGRESS := 0
+book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_WIDGETS := static
 
 .PHONY: help book test lab clean distclean bench venv assets \
         test-lint test-unit test-notebooks test-build test-site test-seeds

@@ -232,10 +232,17 @@ def test_every_library_module_is_in_the_api_reference() -> None:
 
 # A number with three or more significant digits typed in a notebook's markdown is a result
 # of some run; it must come from the computation (MyST-NB glue, or printed output). Numbers
-# that also appear in the notebook's code are inputs (parameters) and are allowed.
+# that also appear in the notebook's code are inputs (parameters) and are allowed, and so are
+# references to the numbered equations and statements of a source: "(5.15)", "Lemma 5.1.2".
 TYPED_RESULT = re.compile(r"(?<![\w.{}`-])(\d+\.\d+)(?![\w.}])")
 GLUE_ROLE = re.compile(r"\{glue:[a-z]+\}`[^`]*`")
-NUMBERS_CHECKED = ("notebooks/05-tdgf/",)
+SOURCE_REFERENCE = re.compile(
+    r"\(\d+(\.\d+)+\)"
+    r"|\b(Lemma|Theorem|Remark|Definition|Proposition|Corollary|Section|Sections|Chapter|Example"
+    r"|Algorithm|Figure|Table|[Ee]quations?|[Ee]qs?\.|§)\s*\d+(\.\d+)+"
+    r"(\s*(,|and|-|–|to)\s*\d+(\.\d+)+)*"
+)
+NUMBERS_CHECKED = ("notebooks/",)
 
 
 def _significant_digits(number: str) -> int:
@@ -253,7 +260,7 @@ def test_markdown_quotes_results_through_glue(path: Path) -> None:
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "markdown":
             continue
-        text = GLUE_ROLE.sub("", _source(cell))
+        text = SOURCE_REFERENCE.sub("", GLUE_ROLE.sub("", _source(cell)))
         for m in TYPED_RESULT.finditer(text):
             if _significant_digits(m.group(1)) >= 3 and m.group(1) not in code:
                 typed.append(f"cell {i}: {m.group(1)}")

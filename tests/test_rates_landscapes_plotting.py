@@ -78,3 +78,41 @@ def test_slope_standard_error_matches_numpy_polyfit():
     assert slope == pytest.approx(p[0])
     assert se == pytest.approx(np.sqrt(cov[0, 0] * (resid @ resid) / (len(t) - 2)))
     assert rates.loglog_slope(t[1:], y[1:]) == pytest.approx(rates.loglog_slope(t[1:], y[1:], stderr=True)[0])
+
+
+def test_interact_static_calls_update_once_with_initial_values(monkeypatch):
+    import ipywidgets as widgets
+
+    monkeypatch.setenv("GRADFLOWS_WIDGETS", "static")
+    calls = []
+    a, b = widgets.FloatSlider(value=0.25, min=0, max=1), widgets.Dropdown(options=["x", "y"], value="y")
+    out = plotting.interact(lambda a, b: calls.append((a, b)) or len(calls), a=a, b=b)
+    assert calls == [(0.25, "y")] and out == 1
+    assert a.disabled and b.disabled
+
+
+def test_interact_live_is_ipywidgets_interact(monkeypatch):
+    import ipywidgets as widgets
+
+    monkeypatch.delenv("GRADFLOWS_WIDGETS", raising=False)
+    calls = []
+    plotting.interact(lambda a: calls.append(a), a=widgets.IntSlider(value=3, min=0, max=5))
+    assert calls == [3]  # ipywidgets.interact calls the function once on creation
+
+
+@pytest.mark.parametrize(
+    ("env", "kwargs", "msg"),
+    [
+        ("live", {"a": 1.0}, "value widget"),
+        ("live", {}, "at least one control"),
+        ("sometimes", None, "GRADFLOWS_WIDGETS"),
+    ],
+)
+def test_interact_bad_input(monkeypatch, env, kwargs, msg):
+    import ipywidgets as widgets
+
+    monkeypatch.setenv("GRADFLOWS_WIDGETS", env)
+    if kwargs is None:
+        kwargs = {"a": widgets.IntSlider()}
+    with pytest.raises(ValueError, match=msg):
+        plotting.interact(lambda **k: None, **kwargs)

@@ -19,6 +19,10 @@ Environment variables
     A non-negative integer, default ``0``: the base seed. ``seed(k)`` and ``numpy_rng(k)``
     use ``GRADFLOWS_SEED + k``, so one variable reruns the whole book with other random
     draws (``make test-seeds SEEDS="0 1 2 3 4"``).
+``GRADFLOWS_WIDGETS``
+    ``live`` (default) or ``static``: whether :func:`gradflows.plotting.interact` builds live
+    ipywidgets or draws the figure of the initial values under disabled controls (the site
+    build and the tests set ``static``; see :func:`widgets_live`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["get_device", "base_seed", "seed", "generator", "numpy_rng", "scale", "by_scale", "show_progress"]
+__all__ = [
+    "get_device", "base_seed", "seed", "generator", "numpy_rng", "scale", "by_scale", "show_progress",
+    "widgets_live",
+]
 
 T = TypeVar("T")
 _SCALES = ("book", "paper")
@@ -138,3 +145,20 @@ def show_progress(progress: bool | None, n_steps: int) -> bool:
     if os.environ.get("GRADFLOWS_PROGRESS", "1").strip() in ("0", "false", "no"):
         return False
     return n_steps >= 2000
+
+
+_WIDGET_MODES = ("live", "static")
+
+
+def widgets_live() -> bool:
+    """``True`` unless ``GRADFLOWS_WIDGETS=static``.
+
+    A notebook executed without a front end (the site build, the notebook tests) has no use
+    for live widgets, and a live ``ipywidgets.interact`` costs more there: the output that
+    its callback writes into an ``Output`` widget can leave the kernel's reply to the cell
+    undelivered on a loaded machine, so that the executor waits for its cell timeout.
+    """
+    mode = os.environ.get("GRADFLOWS_WIDGETS", "live").strip().lower() or "live"
+    if mode not in _WIDGET_MODES:
+        raise ValueError(f"GRADFLOWS_WIDGETS must be 'live' or 'static', got {mode!r}")
+    return mode == "live"

@@ -2,7 +2,7 @@
 
 Notebooks call :func:`use_style` once, then :func:`plot_landscape`,
 :func:`plot_paths` and :func:`plot_curves` instead of re-writing the same
-matplotlib code.
+matplotlib code, and :func:`interact` for the explorer at the end of a notebook.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["use_style", "plot_landscape", "plot_paths", "plot_curves", "to_numpy"]
+__all__ = ["use_style", "plot_landscape", "plot_paths", "plot_curves", "to_numpy", "interact"]
 
 _STYLE = {
     "figure.figsize": (6.4, 4.0),
@@ -109,3 +109,52 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     ax.legend(loc="best")
     return ax
+
+
+_STATIC_NOTE = (
+    "<i>The controls move the figure when this notebook runs in JupyterLab or on Binder; "
+    "the figure shows their initial values.</i>"
+)
+
+
+def interact(update: Callable[..., object], /, **controls):
+    """Call ``update(**values)`` under one ipywidgets control per keyword argument.
+
+    In a live notebook this is ``ipywidgets.interact(update, **controls)``: moving a control
+    calls ``update`` again. Under ``GRADFLOWS_WIDGETS=static`` (set by ``make book`` and
+    ``make test``) the controls are shown disabled and ``update`` is called once with their
+    initial values, so its figure is an ordinary output of the cell
+    (:func:`gradflows.device.widgets_live` says why the build avoids live widgets).
+
+    Parameters
+    ----------
+    update:
+        A function of the controls' names; it draws a figure or prints.
+    controls:
+        ``ipywidgets`` value widgets (sliders, dropdowns), one per argument of ``update``.
+
+    Returns
+    -------
+    The ``ipywidgets.interact`` result when live; otherwise what ``update`` returned.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from .device import widgets_live
+
+    if not callable(update):
+        raise ValueError(f"update must be callable, got {update!r}")
+    if not controls:
+        raise ValueError("interact needs at least one control (name=ipywidgets widget)")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise ValueError(
+                f"control {name!r} must be an ipywidgets value widget (a slider, a dropdown), "
+                f"got {type(control).__name__}"
+            )
+    if widgets_live():
+        return widgets.interact(update, **controls)
+    for control in controls.values():
+        control.disabled = True
+    display(widgets.VBox([*controls.values(), widgets.HTML(_STATIC_NOTE)]))
+    return update(**{name: control.value for name, control in controls.items()})
