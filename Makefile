@@ -33,6 +33,10 @@ HTML := $(BUILD)/html
 # the inline backend, so figures reach the book (MPLBACKEND=Agg would hide them).
 JB := env -u MPLBACKEND $(BIN)/jupyter-book
 JB_BUILD := $(JB) build . -W -n --keep-going --all
+# The build executes uncached notebooks one at a time; book/fill_cache.py first executes them
+# BOOK_JOBS at a time into the same cache, so that the build only reads them.
+BOOK_JOBS ?= 2
+FILL_CACHE := env -u MPLBACKEND $(BIN)/python book/fill_cache.py --jobs $(BOOK_JOBS)
 NBVAL_WORKERS ?= 2
 # make test-seeds: the notebook tests once per base seed (GRADFLOWS_SEED), on NOTEBOOKS.
 SEEDS ?= 0 1 2 3 4
@@ -89,6 +93,7 @@ $(ASSETS_STAMP): $(NPM_STAMP) $(VENDOR)/widgets-setup.js
 # --- the book --------------------------------------------------------------------
 
 book: $(VENV_STAMP) $(ASSETS_STAMP)
+	$(FILL_CACHE)
 	$(JB_BUILD)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
@@ -112,7 +117,7 @@ test: $(VENV_STAMP) $(ASSETS_STAMP)
 	echo; echo "make test: all steps passed"; cat $(BUILD)/test-timings.txt
 
 test-lint: $(VENV_STAMP)
-	$(BIN)/ruff check lib tests notebooks
+	$(BIN)/ruff check lib tests notebooks book
 
 test-unit: $(VENV_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -m 'not site'
@@ -141,6 +146,7 @@ test-seeds: $(VENV_STAMP)
 # A fresh Sphinx environment (--all) so that every page's warnings are reported again;
 # executed notebooks still come from the cache in $(BUILD)/.jupyter_cache.
 test-build: $(VENV_STAMP) $(ASSETS_STAMP)
+	$(FILL_CACHE)
 	$(JB_BUILD)
 
 test-site: $(VENV_STAMP)
