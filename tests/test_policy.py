@@ -128,6 +128,15 @@ def test_notebook_draws_go_through_the_seed_switch(path: Path) -> None:
     assert not found, f"{_name(path)}: literal seeds {found}; use gf.seed, gf.generator or gf.numpy_rng"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_explorers_go_through_gradflows_interact(path: Path) -> None:
+    """Explorers use gf.plotting.interact, which the site build and the tests run static
+    (GRADFLOWS_WIDGETS=static): a live ipywidgets.interact can stall an executed notebook."""
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    found = re.findall(r"(?<!plotting\.)\binteract(?:ive|ive_output)?\(", code)
+    assert not found, f"{_name(path)}: {found}; use gf.plotting.interact(update, **controls)"
+
+
 def test_library_draws_go_through_the_seed_switch() -> None:
     offenders = [
         f"{p.relative_to(ROOT)}: {m.group(0)}"
