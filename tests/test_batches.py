@@ -70,6 +70,7 @@ def test_step_sequence_and_singular_batches():
         ({"steps": [0.1]}, "steps has"),
         ({"steps": lambda k: 0.0}, "steps"),
         ({"n_epochs": -1}, "n_epochs"),
+        ({"n_draws": 0}, "n_draws"),
         ({"W0": torch.zeros(3, 2)}, "W0 must have shape"),
         ({"alpha": -torch.ones(60)}, "alpha"),
     ],
@@ -93,3 +94,35 @@ def test_bad_data():
         B.random_batch_splitting(X * 100, Y, 2, 10.0, 50)
     with pytest.raises(ValueError, match="NaN"):
         B.least_squares_minimizer(X * float("nan"), Y)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_independent_draws_match_a_numpy_replay(exact):
+    # n_draws chains at once: replay the partitions from the same generator stream and redo every
+    # sub-step in numpy (scipy's expm for the exact sub-flows); uneven batches (20 samples, 3 batches)
+    X, Y = _data(N=20)
+    alpha = torch.linspace(0.5, 1.5, 20)
+    steps = [0.3, 0.2, 0.1]
+    out = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
+                                   generator=torch.Generator().manual_seed(5), n_draws=4)
+    assert out.shape == (4, 4, 2, 3)
+    g = torch.Generator().manual_seed(5)
+    Xn, Yn, an = X.numpy(), Y.numpy(), alpha.numpy()
+    W = np.zeros((4, 2, 3))
+    for k, dt in enumerate(steps):
+        perms = torch.argsort(torch.rand(4, 20, generator=g), dim=1).numpy()
+        for d in range(4):
+            for idx in np.array_split(perms[d], 3):
+                A = (an[idx, None] * Xn[idx]).T @ Xn[idx]
+                C = (an[idx, None] * Yn[idx]).T @ Xn[idx]
+                if exact:
+                    Ws = np.linalg.solve(A, C.T).T
+                    W[d] = (W[d] - Ws) @ scipy.linalg.expm(-A * dt) + Ws
+                else:
+                    W[d] = W[d] - dt * (W[d] @ A - C)
+        np.testing.assert_allclose(out[k + 1].numpy(), W, atol=1e-12)
+    single = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
+                                      generator=torch.Generator().manual_seed(5))
+    one = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
+                                   generator=torch.Generator().manual_seed(5), n_draws=1)
+    assert single.shape == (4, 2, 3) and torch.equal(single, one[:, 0])

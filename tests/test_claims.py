@@ -50,3 +50,25 @@ def test_log_and_summary(tmp_path, monkeypatch, capsys):
     assert row[:3] == ("Y-1", "err", 3) and math.isclose(row[3], 2.0) and row[4] == [0, 1]
     assert claims.report([str(log)]) == 0
     assert "Y-1" in capsys.readouterr().out
+
+
+def test_glue_writes_what_myst_nb_glue_writes(monkeypatch):
+    # oracle: myst_nb's own glue, with IPython's display captured in both modules
+    import IPython.display
+    from myst_nb.ext import glue as myst_glue
+
+    calls = []
+
+    def capture(*objs, **kwargs):
+        calls.append((objs, kwargs))
+
+    monkeypatch.setattr(IPython.display, "display", capture)
+    monkeypatch.setattr(myst_glue, "ipy_display", capture)
+    for value in (0.125, 3, "text"):
+        calls.clear()
+        myst_glue.glue("x_1", value, display=False)
+        claims.glue("x_1", value)
+        assert len(calls) == 2 and calls[0] == calls[1]
+        assert "application/papermill.record/text/plain" in calls[1][0][0]
+    with pytest.raises(ValueError, match="name"):
+        claims.glue("", 1.0)

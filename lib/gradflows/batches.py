@@ -63,19 +63,20 @@ def least_squares_minimizer(X, Y, alpha=None) -> torch.Tensor:
     return torch.linalg.solve(A, C.T).T
 
 
-def _batch_flow_map(A: torch.Tensor, C: torch.Tensor, dt: float):
-    """Exact flow map of ``W' = -(W A - C)`` over time ``dt``: ``W -> W E + C P``.
+def _batch_flow_maps(A: torch.Tensor, C: torch.Tensor, dt: float):
+    """Exact flow maps of ``W' = -(W A - C)`` over time ``dt``: ``W -> W E + C P``.
 
-    ``E = exp(-A dt)`` and ``P = int_0^dt exp(-A s) ds``, both read off one
-    matrix exponential of the block matrix ``[[-A dt, dt I], [0, 0]]``, so a
-    singular batch matrix ``A`` is no problem.
+    ``A`` is symmetric positive semi-definite, ``A = V diag(mu) V^T``, so
+    ``E = exp(-A dt) = V diag(exp(-mu dt)) V^T`` and
+    ``P = int_0^dt exp(-A s) ds = V diag((1 - exp(-mu dt)) / mu) V^T``, which stays
+    finite (``dt``) for ``mu = 0``: a singular batch matrix is no problem. Batched over the
+    leading dimensions of ``A``; returns ``E`` and ``C P``.
     """
-    m = A.shape[0]
-    M = torch.zeros(2 * m, 2 * m, dtype=A.dtype, device=A.device)
-    M[:m, :m] = -A * dt
-    M[:m, m:] = dt * torch.eye(m, dtype=A.dtype, device=A.device)
-    Ex = torch.linalg.matrix_exp(M)
-    return Ex[:m, :m], Ex[:m, m:]
+    mu, V = torch.linalg.eigh(A)
+    x = mu * dt
+    phi = torch.where(x.abs() < 1e-8, 1 - x / 2, -torch.expm1(-x) / torch.where(x == 0, 1.0, x))
+    Vt = V.transpose(-1, -2)
+    return (V * torch.exp(-x)[..., None, :]) @ Vt, C @ ((V * (dt * phi)[..., None, :]) @ Vt)
 
 
 def random_batch_splitting(
@@ -89,6 +90,7 @@ def random_batch_splitting(
     exact: bool = False,
     generator: torch.Generator | None = None,
     progress: bool | None = None,
+    n_draws: int | None = None,
 ) -> torch.Tensor:
     """Stochastic gradient method as the splitting (5.29) of the least-squares flow.
 
@@ -99,7 +101,9 @@ def random_batch_splitting(
 
     ``steps`` is a constant ``dt``, a sequence ``dt_0, dt_1, ...`` or a callable
     ``k -> dt_k``. Returns the iterates ``W_0, ..., W_{n_epochs}``, shape
-    ``(n_epochs + 1, n, m)``. Notebook ``01-sgd/03-batches-and-initialization``.
+    ``(n_epochs + 1, n, m)``. With ``n_draws = R`` it runs ``R`` independent chains at
+    once, each with its own partitions (all drawn from ``generator``), and returns shape
+    ``(n_epochs + 1, R, n, m)``. Notebook ``01-sgd/03-batches-and-initialization``.
     """
     X, Y, alpha = _check_data(X, Y, alpha)
     N, m = X.shape
@@ -108,6 +112,7 @@ def random_batch_splitting(
     if n_batches > N:
         raise ValueError(f"n_batches={n_batches} exceeds the number of samples {N}")
     n_epochs = check_int("n_epochs", n_epochs, minimum=0)
+    R = 1 if n_draws is None else check_int("n_draws", n_draws)
     if callable(steps):
         step_fn = steps
     elif isinstance(steps, int | float):
@@ -124,28 +129,36 @@ def random_batch_splitting(
             return seq[k]
 
     if W0 is None:
-        W = torch.zeros(n, m, dtype=X.dtype, device=X.device)
+        W = torch.zeros(R, n, m, dtype=X.dtype, device=X.device)
     else:
-        W = check_finite("W0", as_tensor("W0", W0, X.dtype)).to(X.device).clone()
+        W = check_finite("W0", as_tensor("W0", W0, X.dtype)).to(X.device)
         if W.shape != (n, m):
             raise ValueError(f"W0 must have shape {(n, m)}, got {tuple(W.shape)}")
+        W = W.expand(R, n, m).clone()
+    # per-sample terms of A^r and C^r, and the 0/1 matrix that sums the positions of each batch
+    a_i = alpha[:, None, None] * X[:, :, None] * X[:, None, :]  # (N, m, m)
+    c_i = alpha[:, None, None] * Y[:, :, None] * X[:, None, :]  # (N, n, m)
+    member = torch.zeros(n_batches, N, dtype=X.dtype, device=X.device)
+    for r, idx in enumerate(torch.tensor_split(torch.arange(N), n_batches)):
+        member[r, idx] = 1.0
     out = [W]
     epochs = range(n_epochs)
     if show_progress(progress, n_epochs):
         epochs = tqdm(epochs, desc="epochs", leave=False)
     for k in epochs:
         dt = check_positive(f"steps[{k}]", step_fn(k))
-        perm = torch.randperm(N, generator=generator).to(X.device)
-        for idx in torch.tensor_split(perm, n_batches):
-            xb, yb, ab = X[idx], Y[idx], alpha[idx]
-            Ab = (xb * ab[:, None]).T @ xb
-            Cb = (yb * ab[:, None]).T @ xb
-            if exact:
-                E, P = _batch_flow_map(Ab, Cb, dt)
-                W = W @ E + Cb @ P
-            else:
-                W = W - dt * (W @ Ab - Cb)
+        perm = torch.argsort(torch.rand(R, N, generator=generator), dim=1).to(X.device)
+        Ab = (member @ a_i[perm].reshape(R, N, m * m)).reshape(R, n_batches, m, m)
+        Cb = (member @ c_i[perm].reshape(R, N, n * m)).reshape(R, n_batches, n, m)
+        if exact:
+            E, F = _batch_flow_maps(Ab, Cb, dt)
+            for r in range(n_batches):
+                W = torch.baddbmm(F[:, r], W, E[:, r])
+        else:
+            for r in range(n_batches):
+                W = torch.baddbmm(W, W, Ab[:, r], alpha=-dt).add_(Cb[:, r], alpha=dt)
         if not bool(torch.isfinite(W).all()):
             raise ValueError(f"splitting diverged at epoch {k}: reduce the step dt_k={dt:g}")
         out.append(W)
-    return torch.stack(out)
+    traj = torch.stack(out)
+    return traj[:, 0] if n_draws is None else traj

@@ -12,6 +12,10 @@ With ``GRADFLOWS_CLAIMS_LOG`` set to a file, every check appends one JSON line (
 description, value, bound, fraction, base seed), whether it passes or not;
 :func:`report` prints the largest fraction of every check over the seeds (``make test-seeds``
 calls it).
+
+:func:`glue` publishes a measured number for the prose of a notebook (MyST-NB's
+``{glue:text}`` role), as ``myst_nb.glue(name, value, display=False)`` does, without the
+seconds that importing ``myst_nb``'s notebook machinery costs each kernel.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections import defaultdict
 
 from .device import base_seed
 
-__all__ = ["check_le", "check_ge", "check_close", "summary", "report"]
+__all__ = ["check_le", "check_ge", "check_close", "glue", "summary", "report"]
 
 
 def _number(name: str, value) -> float:
@@ -78,6 +82,28 @@ def check_close(claim: str, value: float, target: float, tol: float, what: str =
         raise ValueError(f"tol must be positive, got {tol}")
     _record(claim, f"{what}, target {target:.4g}".lstrip(", "), value, tol, "|. - target| <=",
                    abs(value - target) / tol)
+
+
+_GLUE_PREFIX = "application/papermill.record/"  # MyST-NB's mime prefix for hidden glue outputs
+
+
+def glue(name: str, value) -> None:
+    """Publish ``value`` under ``name`` for the notebook's prose: ``{glue:text}`name:.2e```.
+
+    Writes the same hidden display output as ``myst_nb.glue(name, value, display=False)``
+    (the value's mime bundle under the prefix ``application/papermill.record/``, with
+    ``scrapbook`` metadata), which the book build reads. ``myst_nb.glue`` imports ``nbformat``
+    and with it ``jsonschema``'s format checkers, whose grammar takes seconds to build in
+    every kernel; this function needs only IPython.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display
+
+    bundle, metadata = format_display_data(value)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": _GLUE_PREFIX}
+    display({_GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
 
 
 def summary(log: str) -> list[tuple[str, str, int, float, list[int]]]:
