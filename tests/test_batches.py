@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+from gradflows import DivergenceError
 from gradflows import batches as B
 
 
@@ -90,7 +91,7 @@ def test_bad_data():
         B.least_squares_minimizer(X[:, 0], Y)
     with pytest.raises(ValueError, match="singular"):
         B.least_squares_minimizer(torch.ones(5, 2), torch.ones(5, 1))
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(DivergenceError, match="diverged at epoch"):
         B.random_batch_splitting(X * 100, Y, 2, 10.0, 50)
     with pytest.raises(ValueError, match="NaN"):
         B.least_squares_minimizer(X * float("nan"), Y)

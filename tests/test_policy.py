@@ -274,3 +274,16 @@ def test_markdown_quotes_results_through_glue(path: Path) -> None:
             if _significant_digits(m.group(1)) >= 3 and m.group(1) not in code:
                 typed.append(f"cell {i}: {m.group(1)}")
     assert not typed, f"{_name(path)}: numbers typed in markdown, glue them or print them: {typed}"
+
+
+def test_one_divergence_error_for_the_whole_library() -> None:
+    """Every non-finite run raises gradflows.DivergenceError (package root); no module defines its own."""
+    import gradflows as gf
+    from gradflows import ode_optimizers
+
+    assert gf.DivergenceError is ode_optimizers.DivergenceError
+    assert issubclass(gf.DivergenceError, RuntimeError) and issubclass(gf.DivergenceError, FloatingPointError)
+    for p in LIBRARY.glob("*.py"):
+        text = p.read_text()
+        assert "class DivergenceError" not in text or p.name == "_errors.py", p.name
+        assert "raise FloatingPointError" not in text, f"{p.name}: raise gradflows.DivergenceError instead"

@@ -21,6 +21,8 @@ Modules follow mathematical objects, not chapters:
 * :mod:`gradflows.rates` -- fitted convergence rates
 * :mod:`gradflows.claims` -- claims checks that report the fraction of their tolerance used
 * :mod:`gradflows.plotting` -- the book's figure style
+* :mod:`gradflows.coursework` -- the exercises as nbgrader coursework (``make coursework``;
+  imported on its own, not by ``import gradflows``)
 """
 
 from . import (
@@ -43,11 +45,13 @@ from . import (
     training,
     weak_solutions,
 )
+from ._errors import DivergenceError
 from .device import base_seed, by_scale, generator, get_device, numpy_rng, scale, seed
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DivergenceError",
     "adam",
     "backprop",
     "base_seed",

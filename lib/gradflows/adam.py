@@ -26,9 +26,10 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import as_tensor, check_finite, check_int, check_nonnegative, check_positive
 from .device import show_progress
-from .ode_optimizers import DivergenceError, Trajectory
+from .ode_optimizers import Trajectory
 
 __all__ = ["adam", "adam_to_ode", "ode_to_adam"]
 

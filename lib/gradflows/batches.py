@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 from .device import show_progress
 
@@ -158,7 +159,7 @@ def random_batch_splitting(
             for r in range(n_batches):
                 W = torch.baddbmm(W, W, Ab[:, r], alpha=-dt).add_(Cb[:, r], alpha=dt)
         if not bool(torch.isfinite(W).all()):
-            raise ValueError(f"splitting diverged at epoch {k}: reduce the step dt_k={dt:g}")
+            raise DivergenceError(f"splitting diverged at epoch {k} (non-finite W): reduce dt_k={dt:g}")
         out.append(W)
     traj = torch.stack(out)
     return traj[:, 0] if n_draws is None else traj

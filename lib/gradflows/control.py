@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._errors import DivergenceError
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 from .nets import ACTIVATIONS
 
@@ -239,7 +240,6 @@ def flow(
         if record:
             states.append(x)
     if not bool(torch.isfinite(x).all()):
-        from .ode_optimizers import DivergenceError
 
         raise DivergenceError("the flow produced NaN/inf: the controls are too large for this step size")
     return torch.stack(states) if record else x

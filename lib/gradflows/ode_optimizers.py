@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import as_tensor, check_finite, check_int, check_positive
 from .device import show_progress
 
@@ -47,10 +48,6 @@ __all__ = [
 
 State = tuple[torch.Tensor, ...]
 Objective = Callable[[torch.Tensor], torch.Tensor]
-
-
-class DivergenceError(RuntimeError):
-    """Raised when an iteration produces NaN or infinite values."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import (
     as_tensor,
     check_finite,
@@ -37,7 +38,7 @@ from ._validation import (
 )
 from .device import show_progress
 from .nets import ACTIVATIONS
-from .ode_optimizers import DivergenceError, autograd_gradient
+from .ode_optimizers import autograd_gradient
 
 __all__ = ["LangevinPath", "langevin", "with_bias", "MF_ACTIVATIONS", "mf_features", "mf_output", "mf_loss",
            "mf_flat_derivative", "mf_drift", "mean_field_langevin"]

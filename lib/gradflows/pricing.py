@@ -20,6 +20,7 @@ import torch
 from torch.special import ndtr
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import (
     as_tensor,
     check_finite,
@@ -30,7 +31,6 @@ from ._validation import (
     check_positive,
 )
 from .device import show_progress
-from .ode_optimizers import DivergenceError
 
 __all__ = [
     "bs_call",

@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import check_generator, check_int, check_positive
 from .device import show_progress
 from .energies import dgm_residual, tdgf_energy
@@ -297,7 +298,7 @@ def tdgf_solve(
     represents ``U^k - U^{k-1} = O(h)``, so its relative error costs ``h`` times less.
     ``output="bound"`` uses ``(S - K e^{-r tau})^+ + softplus(net)`` (the original paper's network).
     Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
-    :class:`FloatingPointError` if the energy becomes NaN.
+    :class:`~gradflows.DivergenceError` if the energy becomes NaN.
     """
     model = _check_model(model)
     T = check_positive("T", T)
@@ -344,7 +345,7 @@ def tdgf_solve(
             loss = _step_loss(data, _output(net, model, output, res.taus[k]), h, model.r)
         hist = _minimize(list(net.parameters()), loss, first_iters if k == 1 else iters, optimizer, lr)
         if not math.isfinite(hist[-1]):
-            raise FloatingPointError(
+            raise DivergenceError(
                 f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model"
             )
         res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
@@ -506,7 +507,8 @@ def dgm_solve(
         n_iter = iters if optimizer == "adam" else chunk
         losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)
         if not math.isfinite(losses[-1]):
-            raise FloatingPointError(f"the DGM loss became {losses[-1]}; lower lr or check the model")
+            raise DivergenceError(f"the DGM loss became {losses[-1]} after {len(losses)} iterations; "
+                                  "lower lr or check the model")
     return DGMResult(model, net, T, losses, time.perf_counter() - t0)
 
 

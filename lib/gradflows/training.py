@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from ._errors import DivergenceError
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
 from .control import (
     Controls,
@@ -32,7 +33,6 @@ from .control import (
     training_error,
 )
 from .device import show_progress
-from .ode_optimizers import DivergenceError
 
 __all__ = ["Fit", "objective", "fit_controls", "prox_l1_ball"]
 
