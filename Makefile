@@ -42,6 +42,12 @@ NBVAL_WORKERS ?= 2
 SEEDS ?= 0 1 2 3 4
 NOTEBOOKS ?= notebooks
 SEED_REPORTS ?= $(BUILD)/test-seeds
+# make coursework: the nbgrader course tree (instructor and student versions) of every notebook,
+# one assignment per notebook (COURSEWORK_BY=part: one per part). FORCE=1 regenerates files
+# that were changed since they were generated (otherwise the command refuses and names them).
+COURSEWORK := $(BUILD)/coursework
+COURSEWORK_BY ?= notebook
+FORCE ?=
 
 # No progress bars in builds and tests, and no live widgets: gradflows.plotting.interact draws
 # the figure of the initial values under disabled controls (a live ipywidgets.interact whose
@@ -50,7 +56,7 @@ SEED_REPORTS ?= $(BUILD)/test-seeds
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_PROGRESS := 0
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_WIDGETS := static
 
-.PHONY: help book test lab clean distclean bench venv assets \
+.PHONY: help book test lab clean distclean bench venv assets coursework \
         test-lint test-unit test-notebooks test-build test-site test-seeds
 
 help:
@@ -58,6 +64,7 @@ help:
 	@echo "make test       lint, unit tests, every notebook, the site build, the site in a browser"
 	@echo "make lab        JupyterLab with the project's kernel"
 	@echo "make test-seeds every notebook once per seed: SEEDS=\"0 1 2 3 4\" [NOTEBOOKS=notebooks/05-tdgf]"
+	@echo "make coursework student versions and the nbgrader course in $(COURSEWORK) [COURSEWORK_BY=part] [FORCE=1]"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv and $(NODE_MODULES)"
@@ -97,6 +104,11 @@ book: $(VENV_STAMP) $(ASSETS_STAMP)
 	$(JB_BUILD)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
+
+# --- coursework ------------------------------------------------------------------
+
+coursework: $(VENV_STAMP)
+	$(BIN)/python -m gradflows.coursework --out $(COURSEWORK) --by $(COURSEWORK_BY) $(if $(FORCE),--force)
 
 # --- tests -----------------------------------------------------------------------
 
@@ -161,8 +173,12 @@ lab: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	$(BIN)/python -m gradflows.bench
 
+# The course folder $(COURSEWORK) is kept: it holds the gradebook, submissions and feedback.
 clean:
-	rm -rf $(BUILD) $(SITE_ASSETS) .pytest_cache .ruff_cache .jupyter_cache
+	@if [ -d $(BUILD) ]; then find $(BUILD) -mindepth 1 -maxdepth 1 ! -name coursework -exec rm -rf {} +; fi
+	@if [ -d $(COURSEWORK) ]; then echo "kept $(COURSEWORK) (gradebook, submissions); remove it by hand"; \
+	  else rm -rf $(BUILD); fi
+	rm -rf $(SITE_ASSETS) .pytest_cache .ruff_cache .jupyter_cache
 	find . -path ./$(VENV) -prune -o -path ./$(NODE_MODULES) -prune -o \
 		\( -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache \) \
 		-type d -print0 | xargs -0 rm -rf
