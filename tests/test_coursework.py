@@ -250,9 +250,15 @@ def test_student_versions_of_the_book_hold_no_solution(tmp_path):
     leaks = []
     for p in BOOK_NOTEBOOKS:
         nb = json.loads(p.read_text())
-        lecture = "\n".join(_src(c) for i, c in enumerate(nb["cells"])
-                            if not set(c.get("metadata", {}).get("tags", [])) & {"solution", "hidden-test"}
-                            and not any(s[0] == "solution" for s in cw._segments(_src(c))))
+        # what a student is meant to see: lecture cells, exercise statements and the '# Task:' headers
+        shown = [_src(c) for c in nb["cells"]
+                 if not set(c.get("metadata", {}).get("tags", [])) & {"solution", "hidden-test"}
+                 and not any(s[0] == "solution" for s in cw._segments(_src(c)))]
+        shown += [seg[3] for c in nb["cells"] if c["cell_type"] == "markdown"
+                  for seg in cw._segments(_src(c)) if seg[0] == "exercise"]
+        answers = [i for ex in cw.exercises(nb) for i in ex.solution_cells]
+        shown += [cw._split_task(_src(nb["cells"][i]))[0] for i in answers]
+        lecture = "\n".join(shown)
         student = json.loads((tmp_path / "course" / "release" / p.parent.name / p.name).read_text())
         text = "\n".join(_src(c) for c in student["cells"])
         leaks += [f"{p.name}: {ln!r}" for ln in _solution_lines(nb) if ln in text and ln not in lecture]

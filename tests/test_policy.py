@@ -287,3 +287,11 @@ def test_one_divergence_error_for_the_whole_library() -> None:
         text = p.read_text()
         assert "class DivergenceError" not in text or p.name == "_errors.py", p.name
         assert "raise FloatingPointError" not in text, f"{p.name}: raise gradflows.DivergenceError instead"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_notebooks_glue_through_gradflows(path: Path) -> None:
+    """One way to publish numbers for the prose: gradflows.claims.glue (myst_nb.glue writes the same
+    output but imports nbformat/jsonschema, seconds per kernel)."""
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    assert "myst_nb" not in code, f"{_name(path)}: use `from gradflows.claims import glue`"
