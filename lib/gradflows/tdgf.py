@@ -298,7 +298,7 @@ def tdgf_solve(
     represents ``U^k - U^{k-1} = O(h)``, so its relative error costs ``h`` times less.
     ``output="bound"`` uses ``(S - K e^{-r tau})^+ + softplus(net)`` (the original paper's network).
     Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
-    :class:`~gradflows.DivergenceError` if the energy becomes NaN.
+    ``gradflows.DivergenceError`` if the energy becomes NaN.
     """
     model = _check_model(model)
     T = check_positive("T", T)
