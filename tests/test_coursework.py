@@ -120,6 +120,7 @@ def test_convert_marks_cells_for_nbgrader():
         (lambda nb: nb["cells"].insert(1, _code("z = 1", ["solution"])), "before any exercise"),
         (lambda nb: nb["cells"][6].update(source="```{solution} nowhere\nx\n```"), "unknown exercise"),
         (lambda nb: nb["cells"][2].update(source="```{exercise} Open\n:label: open\n\nno end"), "unclosed"),
+        (lambda nb: nb["metadata"]["coursework"]["manual_points"].update(typo=1), "names no exercise"),
     ],
 )
 def test_incomplete_markings_are_refused_with_the_reason(change, message):

@@ -184,6 +184,9 @@ def exercises(nb: dict) -> list[Exercise]:
                     )
                 current.test_cells.append(idx)
                 current.test_points.append(pts)
+    unknown = sorted(set(manual) - set(found))
+    if unknown:
+        raise CourseworkError(f"manual_points names no exercise of this notebook: {unknown}")
     for ex in found.values():
         pts = manual.get(ex.label, 0)
         if isinstance(pts, bool) or not isinstance(pts, int) or pts < 0:
