@@ -38,7 +38,7 @@ def test_objective_value_and_batching():
 def test_one_batch_exact_flow_is_matrix_exponential():
     X, Y = _data(N=20)
     W0 = torch.randn(2, 3)
-    out = B.random_batch_splitting(X, Y, 1, 0.3, 1, W0=W0, exact=True)
+    out = B.random_batch_splitting(X, Y, 1, 0.3, 1, W0=W0, exact=True).W
     A, C = (X.T @ X).numpy(), (Y.T @ X).numpy()
     Ws = np.linalg.solve(A, C.T).T
     ref = (W0.numpy() - Ws) @ scipy.linalg.expm(-A * 0.3) + Ws
@@ -49,8 +49,8 @@ def test_decaying_steps_converge_constant_steps_stall():
     X, Y = _data()
     Ws = B.least_squares_minimizer(X, Y)
     g = torch.Generator().manual_seed(1)
-    dec = B.random_batch_splitting(X, Y, 6, lambda k: 0.05 / (1 + 0.05 * k), 400, generator=g)
-    const = B.random_batch_splitting(X, Y, 6, 0.02, 400, generator=torch.Generator().manual_seed(1))
+    dec = B.random_batch_splitting(X, Y, 6, lambda k: 0.05 / (1 + 0.05 * k), 400, generator=g).W
+    const = B.random_batch_splitting(X, Y, 6, 0.02, 400, generator=torch.Generator().manual_seed(1)).W
     err_dec = (dec[-1] - Ws).norm()
     err_const = (const[-50:] - Ws).flatten(1).norm(dim=1).mean()
     assert err_dec < 0.5 * err_const
@@ -58,7 +58,7 @@ def test_decaying_steps_converge_constant_steps_stall():
 
 def test_step_sequence_and_singular_batches():
     X, Y = _data(N=12)
-    out = B.random_batch_splitting(X, Y, 12, [0.01] * 3, 3, exact=True)  # rank-one batches
+    out = B.random_batch_splitting(X, Y, 12, [0.01] * 3, 3, exact=True).W  # rank-one batches
     assert out.shape == (4, 2, 3) and torch.isfinite(out).all()
 
 
@@ -67,9 +67,9 @@ def test_step_sequence_and_singular_batches():
     [
         ({"n_batches": 0}, "n_batches"),
         ({"n_batches": 100}, "exceeds"),
-        ({"steps": -0.1}, "steps"),
-        ({"steps": [0.1]}, "steps has"),
-        ({"steps": lambda k: 0.0}, "steps"),
+        ({"dt": -0.1}, "dt"),
+        ({"dt": [0.1]}, "dt has"),
+        ({"dt": lambda k: 0.0}, "dt"),
         ({"n_epochs": -1}, "n_epochs"),
         ({"n_draws": 0}, "n_draws"),
         ({"W0": torch.zeros(3, 2)}, "W0 must have shape"),
@@ -78,7 +78,7 @@ def test_step_sequence_and_singular_batches():
 )
 def test_splitting_bad_arguments(kw, msg):
     X, Y = _data()
-    args = {"n_batches": 3, "steps": 0.1, "n_epochs": 2} | kw
+    args = {"n_batches": 3, "dt": 0.1, "n_epochs": 2} | kw
     with pytest.raises(ValueError, match=msg):
         B.random_batch_splitting(X, Y, **args)
 
@@ -91,7 +91,7 @@ def test_bad_data():
         B.least_squares_minimizer(X[:, 0], Y)
     with pytest.raises(ValueError, match="singular"):
         B.least_squares_minimizer(torch.ones(5, 2), torch.ones(5, 1))
-    with pytest.raises(DivergenceError, match="diverged at epoch"):
+    with pytest.raises(DivergenceError, match="diverged: W has non-finite values at epoch"):
         B.random_batch_splitting(X * 100, Y, 2, 10.0, 50)
     with pytest.raises(ValueError, match="NaN"):
         B.least_squares_minimizer(X * float("nan"), Y)
@@ -105,7 +105,7 @@ def test_independent_draws_match_a_numpy_replay(exact):
     alpha = torch.linspace(0.5, 1.5, 20)
     steps = [0.3, 0.2, 0.1]
     out = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                   generator=torch.Generator().manual_seed(5), n_draws=4)
+                                   generator=torch.Generator().manual_seed(5), n_draws=4).W
     assert out.shape == (4, 4, 2, 3)
     g = torch.Generator().manual_seed(5)
     Xn, Yn, an = X.numpy(), Y.numpy(), alpha.numpy()
@@ -123,7 +123,7 @@ def test_independent_draws_match_a_numpy_replay(exact):
                     W[d] = W[d] - dt * (W[d] @ A - C)
         np.testing.assert_allclose(out[k + 1].numpy(), W, atol=1e-12)
     single = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                      generator=torch.Generator().manual_seed(5))
+                                      generator=torch.Generator().manual_seed(5)).W
     one = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                   generator=torch.Generator().manual_seed(5), n_draws=1)
+                                   generator=torch.Generator().manual_seed(5), n_draws=1).W
     assert single.shape == (4, 2, 3) and torch.equal(single, one[:, 0])

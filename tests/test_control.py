@@ -18,7 +18,7 @@ def test_euler_flow_is_the_resnet_loop():
     x, _ = DS.circles(20, generator=_gen())
     c = C.random_controls(2, 7, T=2.0, generator=_gen(1))
     for kind in C.KINDS:
-        states = C.flow(c, x, kind=kind, activation="tanh")
+        states = C.flow(c, x, kind=kind, activation="tanh").x
         xk = x.numpy()
         W, B = c.w.numpy(), c.b.numpy()
         for k in range(7):
@@ -26,14 +26,14 @@ def test_euler_flow_is_the_resnet_loop():
             xk = xk + c.h * f
             np.testing.assert_allclose(states[k + 1].numpy(), xk, atol=1e-13)
     assert states.shape == (8, 20, 2)
-    assert C.flow(c, x, record=False).shape == (20, 2)
+    assert C.flow(c, x, record=False).last.shape == (20, 2)
 
 
 @pytest.mark.parametrize("kind", C.KINDS)
 def test_rk4_matches_solve_ivp_for_piecewise_constant_controls(kind):
     x, _ = DS.two_moons(6, generator=_gen())
     c = C.random_controls(2, 4, T=1.5, generator=_gen(2))
-    ours = C.flow(c, x, kind=kind, scheme="rk4", substeps=40, record=False).numpy()
+    ours = C.flow(c, x, kind=kind, method="rk4", substeps=40, record=False).last.numpy()
     W, B = c.w.numpy(), c.b.numpy()
     state = x.numpy().ravel()
     for k in range(4):
@@ -66,7 +66,7 @@ def test_resnet_of_smooth_controls_converges_at_first_order():
     errs = []
     Ls = [16, 32, 64, 128, 256]
     for L in Ls:
-        out = C.flow(C.sample_controls(w, b, 2.0, L), x, record=False)
+        out = C.flow(C.sample_controls(w, b, 2.0, L), x, record=False).last
         errs.append(np.abs(out.numpy().ravel() - ref).max())
     slope = np.polyfit(np.log(Ls), np.log(errs), 1)[0]
     assert abs(slope + 1) < 0.1, slope
@@ -77,11 +77,11 @@ def test_time_scaling_identity():
     c = C.random_controls(2, 9, T=5.0, generator=_gen(3))
     c1 = c.rescaled(1.0)
     for kind, act in (("outer", "tanh"), ("outer", "sigmoid"), ("inner", "relu"), ("inner", "leaky_relu")):
-        torch.testing.assert_close(C.flow(c1, x, kind, act), C.flow(c, x, kind, act), atol=1e-12, rtol=0)
+        torch.testing.assert_close(C.flow(c1, x, kind, act).x, C.flow(c, x, kind, act).x, atol=1e-12, rtol=0)
     assert float(C.l2_norm_sq(c1)) == pytest.approx(5.0 * float(C.l2_norm_sq(c)))
     assert float(C.l1_norm(c1)) == pytest.approx(float(C.l1_norm(c)))
     # not homogeneous: tanh inside
-    assert (C.flow(c1, x, "inner", "tanh") - C.flow(c, x, "inner", "tanh")).abs().max() > 1e-3
+    assert (C.flow(c1, x, "inner", "tanh").x - C.flow(c, x, "inner", "tanh").x).abs().max() > 1e-3
 
 
 def test_norms_match_numpy():
@@ -117,7 +117,7 @@ def test_interpolation_weight_bound_holds_along_flows():
         c = C.random_controls(2, 30, T=3.0, std=2.0, generator=_gen(10 + s))
         for act in ("tanh", "sigmoid"):
             for kind in C.KINDS:
-                xT = C.flow(c, x, kind, act, scheme="rk4", substeps=8, record=False)
+                xT = C.flow(c, x, kind, act, method="rk4", substeps=8, record=False).last
                 bound = C.interpolation_weight_bound(x, xT, C.LIPSCHITZ[act])
                 assert float(bound) <= float(C.weight_l1_norm(c)) + 1e-9
     with pytest.raises(ValueError, match="distinct"):
@@ -131,7 +131,7 @@ def test_steer_reaches_target_with_w_of_order_one_over_T():
     sizes = []
     for T in (0.5, 1.0, 4.0):
         c = C.steer(x0, x1, T)
-        end = C.flow(c, x0, "outer", "tanh", "rk4", 64, record=False)
+        end = C.flow(c, x0, "outer", "tanh", "rk4", 64, record=False).last
         assert float((end - x1).abs().max()) < 1e-6
         sizes.append(float(c.w.abs().max()) * T)
     assert max(sizes) / min(sizes) < 1.01
@@ -146,7 +146,7 @@ def test_fit_controls_decreases_and_respects_constraints():
     assert fit.states.shape == (9, 40, 2)
     v, _ = TR.objective(fit.controls, x, y, lam=1e-3)
     assert float(v) == pytest.approx(fit.objective)
-    fa = TR.fit_controls(x, y, 2.0, 8, lam=1e-3, method="adam", iters=50, lr=1e-2, generator=_gen(1))
+    fa = TR.fit_controls(x, y, 2.0, 8, lam=1e-3, optimizer="adam", iters=50, lr=1e-2, generator=_gen(1))
     assert fa.history[-1] < fa.history[0]
     fl = TR.fit_controls(
         x, y, 2.0, 8, lam=1e-2, reg="L1", bound=0.7, running=True, iters=40, generator=_gen(1)
@@ -171,8 +171,8 @@ def test_bad_inputs_and_divergence():
         C.flow(c, torch.zeros(4, 3))
     with pytest.raises(ValueError, match="kind"):
         C.flow(c, torch.zeros(4, 2), kind="middle")
-    with pytest.raises(ValueError, match="scheme"):
-        C.flow(c, torch.zeros(4, 2), scheme="heun")
+    with pytest.raises(ValueError, match="method must be one of"):
+        C.flow(c, torch.zeros(4, 2), method="rk5")
     with pytest.raises(ValueError, match="T"):
         C.Controls(c.w, c.b, -1.0)
     with pytest.raises(ValueError, match="b must"):
@@ -213,7 +213,7 @@ def test_refined_controls_give_the_same_ode():
     c = C.random_controls(2, 5, T=2.0, generator=_gen(7))
     f = c.refined(3)
     assert f.n_layers == 15 and f.h == pytest.approx(c.h / 3)
-    coarse = C.flow(c, x, scheme="rk4", substeps=12, record=False)
-    fine = C.flow(f, x, scheme="rk4", substeps=4, record=False)
+    coarse = C.flow(c, x, method="rk4", substeps=12, record=False).last
+    fine = C.flow(f, x, method="rk4", substeps=4, record=False).last
     torch.testing.assert_close(fine, coarse, atol=1e-13, rtol=0)
     assert float(C.l2_norm_sq(f)) == pytest.approx(float(C.l2_norm_sq(c)))

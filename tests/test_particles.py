@@ -24,7 +24,7 @@ def test_sigma_zero_is_explicit_euler():
     x = x0.clone()
     for _ in range(30):
         x = x - 0.05 * (x**3 - x)
-    assert torch.allclose(path.x, x, atol=1e-14, rtol=0)
+    assert torch.allclose(path.last, x, atol=1e-14, rtol=0)
     assert path.states is None and path.stats is None and path.times.shape == (0,)
 
 
@@ -35,8 +35,8 @@ def test_ornstein_uhlenbeck_moments(noise_chunk):
     g = torch.Generator().manual_seed(1)
     path = P.langevin(torch.full((n, 1), x0), sigma, dt, 100, grad=lambda x: x, record_every=10,
                       generator=g, noise_chunk=noise_chunk)
-    assert path.states.shape == (11, n, 1)
-    for k, X in zip(range(0, 101, 10), path.states, strict=True):
+    assert path.X.shape == (11, n, 1)
+    for k, X in zip(range(0, 101, 10), path.X, strict=True):
         mean = (1 - dt) ** k * x0
         var = sigma**2 * dt * sum((1 - dt) ** (2 * j) for j in range(k))
         if k == 0:
@@ -45,7 +45,7 @@ def test_ornstein_uhlenbeck_moments(noise_chunk):
         assert abs(X.mean().item() - mean) < 5 * math.sqrt(var / n)
         assert abs(X.var().item() - var) < 5 * var * math.sqrt(2 / (n - 1))
     # stationary law: invariant density exp(-2 f / sigma^2), variance sigma^2/2 (up to O(dt))
-    stat = path.x.var().item() / (sigma**2 / 2)
+    stat = path.last.var().item() / (sigma**2 / 2)
     assert abs(stat - 1) < dt / 2 + 5 * math.sqrt(2 / n)
     assert path.times[-1].item() == pytest.approx(100 * dt)
 
@@ -54,8 +54,8 @@ def test_autograd_potential_equals_given_gradient():
     x0 = torch.randn(50, 3)
     a = P.langevin(x0, 0.5, 0.01, 40, f=L.double_well, generator=torch.Generator().manual_seed(3))
     b = P.langevin(x0, 0.5, 0.01, 40, grad=_dw_grad, generator=torch.Generator().manual_seed(3))
-    assert torch.allclose(a.x, b.x, atol=1e-12, rtol=0)
-    assert not torch.equal(a.x, x0)
+    assert torch.allclose(a.last, b.last, atol=1e-12, rtol=0)
+    assert not torch.equal(a.last, x0)
 
 
 def test_recording_and_stats():
@@ -63,14 +63,14 @@ def test_recording_and_stats():
     x0_copy = x0.clone()
     path = P.langevin(x0, 0.3, 0.1, 10, grad=_dw_grad, record_every=3)
     assert torch.equal(x0, x0_copy)
-    assert path.states.shape == (5, 8, 2)
+    assert path.X.shape == (5, 8, 2)
     assert torch.allclose(path.times, torch.tensor([0.0, 0.3, 0.6, 0.9, 1.0]))
-    assert torch.equal(path.states[0], x0) and torch.equal(path.states[-1], path.x)
+    assert torch.equal(path.X[0], x0) and torch.equal(path.X[-1], path.last)
     path = P.langevin(x0, 0.3, 0.1, 9, grad=_dw_grad, record_every=3, stats=lambda x: (x * x).mean(0))
     assert path.states is None and path.stats.shape == (4, 2)
-    assert torch.allclose(path.stats[-1], (path.x**2).mean(0))
+    assert torch.allclose(path.stats[-1], (path.last**2).mean(0))
     path = P.langevin(x0, 0.3, 0.1, 4, grad=_dw_grad, record_every=2, stats=lambda x: x[:3])
-    assert torch.equal(path.stats[0], x0[:3]) and torch.equal(path.stats[-1], path.x[:3])
+    assert torch.equal(path.stats[0], x0[:3]) and torch.equal(path.stats[-1], path.last[:3])
 
 
 def test_divergence_is_reported():
@@ -110,8 +110,8 @@ def test_langevin_on_device(device):
     g = torch.Generator(device=device).manual_seed(0)
     x0 = torch.randn(1000, 2, device=device)
     path = P.langevin(x0, 0.5, 0.01, 20, grad=_dw_grad, record_every=10, generator=g)
-    assert path.x.device.type == device and path.states.shape == (3, 1000, 2)
-    x32 = P.langevin(x0.float(), 0.5, 0.01, 5, f=L.double_well, generator=g).x
+    assert path.last.device.type == device and path.X.shape == (3, 1000, 2)
+    x32 = P.langevin(x0.float(), 0.5, 0.01, 5, f=L.double_well, generator=g).last
     assert x32.dtype == torch.float32 and x32.device.type == device
 
 
@@ -173,8 +173,8 @@ def test_mean_field_langevin_is_noisy_gradient_descent(device):
         Xr = X.clone().requires_grad_(True)
         (g,) = torch.autograd.grad(P.mf_loss(Xr, Z, Y), Xr)
         X = X + tau * (-N * g - sigma**2 / 2 * X) + sigma * math.sqrt(tau) * xi[k]
-    assert torch.allclose(path.x, X, atol=1e-10, rtol=0)
-    assert path.states.shape == (5, N, 4) and torch.equal(path.states[0], X0)
+    assert torch.allclose(path.last, X, atol=1e-10, rtol=0)
+    assert path.X.shape == (5, N, 4) and torch.equal(path.X[0], X0)
     assert torch.allclose(path.times, torch.arange(0, 21, 5, device=device) * tau)
 
 
@@ -186,7 +186,7 @@ def test_minibatch_step_uses_drawn_rows():
     idx = torch.randint(40, (6,), generator=torch.Generator().manual_seed(5))
     Xr = X0.clone().requires_grad_(True)
     (g,) = torch.autograd.grad(P.mf_loss(Xr, Z[idx], Y[idx], "sigmoid"), Xr)
-    assert torch.allclose(path.x, X0 - tau * N * g, atol=1e-12, rtol=0)
+    assert torch.allclose(path.last, X0 - tau * N * g, atol=1e-12, rtol=0)
 
 
 def test_minibatch_shapes_and_stats():
@@ -194,7 +194,7 @@ def test_minibatch_shapes_and_stats():
     path = P.mean_field_langevin(X0, Z, Y, 0.5, 0.1, 12, minibatch=8, record_every=4,
                                  stats=lambda X: torch.stack([P.mf_loss(X, Z, Y), X.square().mean()]),
                                  generator=torch.Generator().manual_seed(0))
-    assert path.x.shape == (32, 4) and path.states is None and path.stats.shape == (4, 2)
+    assert path.last.shape == (32, 4) and path.states is None and path.stats.shape == (4, 2)
     assert torch.isfinite(path.stats).all()
 
 
@@ -202,12 +202,12 @@ def test_mean_field_on_device(device):
     X0, Z, Y = _data(N=64, M=40, device=device)
     g = torch.Generator(device=device).manual_seed(0)
     path = P.mean_field_langevin(X0.float(), Z.float(), Y.float(), 0.2, 0.1, 10, minibatch=16, generator=g)
-    assert path.x.dtype == torch.float32 and path.x.device.type == device
+    assert path.last.dtype == torch.float32 and path.last.device.type == device
 
 
 def test_mean_field_divergence_is_reported():
     X, Z, Y = _data()
-    with pytest.raises(DivergenceError, match="mean-field Langevin.*smaller tau"):
+    with pytest.raises(DivergenceError, match="mean-field Langevin.*smaller dt"):
         P.mean_field_langevin(X, Z, Y, 1.0, 100.0, 300, generator=torch.Generator().manual_seed(0))
 
 
@@ -223,7 +223,7 @@ def test_mean_field_bad_input():
         P.mf_output(X[:, :1], Z)
     with pytest.raises(ValueError, match="chunk"):
         P.mf_drift(X, Z, Y, chunk=0)
-    with pytest.raises(ValueError, match="tau"):
+    with pytest.raises(ValueError, match="dt"):
         P.mean_field_langevin(X, Z, Y, 0.1, 0.0, 3)
     with pytest.raises(ValueError, match="minibatch"):
         P.mean_field_langevin(X, Z, Y, 0.1, 0.1, 3, minibatch=0)

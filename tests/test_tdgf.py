@@ -218,7 +218,7 @@ def test_tdgf_solve_small_run_decreases_energy_and_prices():
     res = tdgf.tdgf_solve(
         m,
         T=0.2,
-        steps=2,
+        n_steps=2,
         iters=30,
         points=200,
         net=tdgf.make_net(m, 16, 1, gated=False),
@@ -238,7 +238,7 @@ def test_tdgf_adam_mc_and_bound_output_run():
     res = tdgf.tdgf_solve(
         m,
         T=0.1,
-        steps=1,
+        n_steps=1,
         iters=5,
         points=64,
         sampling="mc",
@@ -320,7 +320,7 @@ def test_param_jacobian_matches_autograd():
 def test_tdgf_on_device(device):
     m = pp.BlackScholes()
     net = tdgf.make_net(m, 8, 1, device=device)
-    res = tdgf.tdgf_solve(m, T=0.1, steps=1, iters=5, points=64, net=net, progress=False)
+    res = tdgf.tdgf_solve(m, T=0.1, n_steps=1, iters=5, points=64, net=net, progress=False)
     assert torch.isfinite(res.price(torch.ones(2, 1, device=device))).all()
 
 
@@ -329,7 +329,7 @@ def test_increment_form_composes_and_its_energy_is_the_step_energy():
     m = pp.BlackScholes()
     seen = []
     res = tdgf.tdgf_solve(
-        m, T=0.2, steps=3, iters=10, points=200, net=tdgf.make_net(m, 8, 1, gated=False), fit_iters=20,
+        m, T=0.2, n_steps=3, iters=10, points=200, net=tdgf.make_net(m, 8, 1, gated=False), fit_iters=20,
         first_iters=20, increments=True, increment_scale=0.1, progress=False,
         callback=lambda k, net: seen.append(net),
     )

@@ -1,6 +1,8 @@
 """gradflows: the library behind "Gradient Flows: deep learning through ODEs, PDEs and control".
 
-Modules follow mathematical objects, not chapters:
+Modules follow mathematical objects, not chapters. Every discrete dynamics returns a
+:class:`Trajectory` and raises :class:`DivergenceError` when it stops being finite (both from the
+stepping core ``gradflows._stepping``).
 
 * :mod:`gradflows.device` -- device choice, seeding, the book/paper size switch
 * :mod:`gradflows.ode_optimizers` -- optimizers as ODEs with Lyapunov energies
@@ -46,12 +48,14 @@ from . import (
     weak_solutions,
 )
 from ._errors import DivergenceError
+from ._stepping import Trajectory
 from .device import base_seed, by_scale, generator, get_device, numpy_rng, scale, seed
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError",
+    "Trajectory",
     "adam",
     "backprop",
     "base_seed",

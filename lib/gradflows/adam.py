@@ -24,12 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from tqdm.auto import tqdm
 
-from ._errors import DivergenceError
+from ._stepping import Trajectory, run
 from ._validation import as_tensor, check_finite, check_int, check_nonnegative, check_positive
-from .device import show_progress
-from .ode_optimizers import Trajectory
 
 __all__ = ["adam", "adam_to_ode", "ode_to_adam"]
 
@@ -89,7 +86,7 @@ def adam(
     on (5.23), i.e. (5.25), which needs ``D0 > 0``. ``W0`` may carry leading batch
     dimensions ``(..., q)``; ``grad`` maps ``(..., q) -> (..., q)``.
 
-    The returned :class:`~gradflows.ode_optimizers.Trajectory` has states
+    The returned :class:`~gradflows.Trajectory` has states
     ``(W, Z, D)`` every ``record_every`` steps (and at the end), ``times = n * lr``.
     Notebook ``01-sgd/02-momentum-and-adam``.
     """
@@ -120,11 +117,8 @@ def adam(
             "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
             "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
         )
-    rec, steps_done = [(W.clone(), -m, v.clone())], [0]
-    steps = range(n_steps)
-    if show_progress(progress, n_steps):
-        steps = tqdm(steps, desc="adam", leave=False)
-    for n in steps:
+    def step(n: int, state):
+        W, m, v = state  # m = -Z and v = D, updated in place as torch.optim.Adam does
         g = grad(W)
         if g.shape != W.shape:
             raise ValueError(f"grad returned shape {tuple(g.shape)}, expected {tuple(W.shape)}")
@@ -144,11 +138,21 @@ def adam(
             W.addcdiv_(mu, (vu.sqrt() / c2**0.5).add_(eps), value=-lr / c1)
         else:
             W.addcdiv_(mu, vu.sqrt().add_(eps), value=-lr)
-        if (n + 1) % record_every == 0 or n + 1 == n_steps:
-            if not bool(torch.isfinite(W).all()):
-                raise DivergenceError(f"adam diverged (non-finite W) at step {n + 1}")
-            rec.append((W.clone(), -m, v.clone()))
-            steps_done.append(n + 1)
-    states = tuple(torch.stack([r[i] for r in rec]) for i in range(3))
-    times = lr * torch.tensor(steps_done, dtype=W.dtype, device=W.device)
-    return Trajectory(times=times, states=states)
+        return W, m, v
+
+    traj = run(
+        step,
+        (W, m, v),
+        n_steps,
+        names=("W", "m", "D"),
+        dt=lr,
+        record_every=record_every,
+        progress=progress,
+        desc="adam",
+        advice="try a smaller lr",
+        finite=("W",),  # the recursive correction (5.27) may overflow D to inf, which freezes W
+    )
+    # the ODE's variables: Z = -m
+    states = (traj.states[0], -traj.states[1], traj.states[2])
+    final = (traj.final[0], -traj.final[1], traj.final[2])
+    return Trajectory(traj.times, states, None, final, ("W", "Z", "D"))

@@ -18,11 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-from tqdm.auto import tqdm
 
-from ._errors import DivergenceError
+from ._stepping import Trajectory, run
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
-from .device import show_progress
 
 __all__ = ["least_squares_minimizer", "least_squares_objective", "random_batch_splitting"]
 
@@ -84,7 +82,7 @@ def random_batch_splitting(
     X,
     Y,
     n_batches: int,
-    steps: float | Sequence[float] | Callable[[int], float],
+    dt: float | Sequence[float] | Callable[[int], float],
     n_epochs: int,
     W0: torch.Tensor | None = None,
     alpha=None,
@@ -92,7 +90,7 @@ def random_batch_splitting(
     generator: torch.Generator | None = None,
     progress: bool | None = None,
     n_draws: int | None = None,
-) -> torch.Tensor:
+) -> Trajectory:
     """Stochastic gradient method as the splitting (5.29) of the least-squares flow.
 
     Each epoch ``k`` shuffles the samples into ``n_batches`` disjoint batches and,
@@ -100,11 +98,13 @@ def random_batch_splitting(
     batch's objective: exactly (``exact=True``, the continuous splitting (5.29))
     or by one gradient step (``exact=False``, its fully discrete version).
 
-    ``steps`` is a constant ``dt``, a sequence ``dt_0, dt_1, ...`` or a callable
-    ``k -> dt_k``. Returns the iterates ``W_0, ..., W_{n_epochs}``, shape
-    ``(n_epochs + 1, n, m)``. With ``n_draws = R`` it runs ``R`` independent chains at
-    once, each with its own partitions (all drawn from ``generator``), and returns shape
-    ``(n_epochs + 1, R, n, m)``. Notebook ``01-sgd/03-batches-and-initialization``.
+    ``dt`` is a constant step, a sequence ``dt_0, dt_1, ...`` or a callable
+    ``k -> dt_k``. Returns a :class:`~gradflows.Trajectory` whose ``W`` holds the
+    iterates ``W_0, ..., W_{n_epochs}``, shape ``(n_epochs + 1, n, m)``, at the times
+    ``t_k = dt_0 + ... + dt_{k-1}``. With ``n_draws = R`` it runs ``R`` independent chains at
+    once, each with its own partitions (all drawn from ``generator``), and ``W`` has shape
+    ``(n_epochs + 1, R, n, m)``. Raises :class:`~gradflows.DivergenceError` when the iterates
+    stop being finite. Notebook ``01-sgd/03-batches-and-initialization``.
     """
     X, Y, alpha = _check_data(X, Y, alpha)
     N, m = X.shape
@@ -114,19 +114,19 @@ def random_batch_splitting(
         raise ValueError(f"n_batches={n_batches} exceeds the number of samples {N}")
     n_epochs = check_int("n_epochs", n_epochs, minimum=0)
     R = 1 if n_draws is None else check_int("n_draws", n_draws)
-    if callable(steps):
-        step_fn = steps
-    elif isinstance(steps, int | float):
-        c = check_positive("steps", steps)
+    if callable(dt):
+        dt_of = dt
+    elif isinstance(dt, int | float):
+        c = check_positive("dt", dt)
 
-        def step_fn(k):
+        def dt_of(k):
             return c
     else:
-        seq = list(steps)
+        seq = list(dt)
         if len(seq) < n_epochs:
-            raise ValueError(f"steps has {len(seq)} entries, need n_epochs={n_epochs}")
+            raise ValueError(f"dt has {len(seq)} entries, need n_epochs={n_epochs}")
 
-        def step_fn(k):
+        def dt_of(k):
             return seq[k]
 
     if W0 is None:
@@ -142,24 +142,24 @@ def random_batch_splitting(
     member = torch.zeros(n_batches, N, dtype=X.dtype, device=X.device)
     for r, idx in enumerate(torch.tensor_split(torch.arange(N), n_batches)):
         member[r, idx] = 1.0
-    out = [W]
-    epochs = range(n_epochs)
-    if show_progress(progress, n_epochs):
-        epochs = tqdm(epochs, desc="epochs", leave=False)
-    for k in epochs:
-        dt = check_positive(f"steps[{k}]", step_fn(k))
+    dts = [check_positive(f"dt[{k}]", dt_of(k)) for k in range(n_epochs)]
+
+    def epoch(k: int, state):
+        (W,) = state
         perm = torch.argsort(torch.rand(R, N, generator=generator), dim=1).to(X.device)
         Ab = (member @ a_i[perm].reshape(R, N, m * m)).reshape(R, n_batches, m, m)
         Cb = (member @ c_i[perm].reshape(R, N, n * m)).reshape(R, n_batches, n, m)
         if exact:
-            E, F = _batch_flow_maps(Ab, Cb, dt)
+            E, F = _batch_flow_maps(Ab, Cb, dts[k])
             for r in range(n_batches):
                 W = torch.baddbmm(F[:, r], W, E[:, r])
         else:
             for r in range(n_batches):
-                W = torch.baddbmm(W, W, Ab[:, r], alpha=-dt).add_(Cb[:, r], alpha=dt)
-        if not bool(torch.isfinite(W).all()):
-            raise DivergenceError(f"splitting diverged at epoch {k} (non-finite W): reduce dt_k={dt:g}")
-        out.append(W)
-    traj = torch.stack(out)
-    return traj[:, 0] if n_draws is None else traj
+                W = torch.baddbmm(W, W, Ab[:, r], alpha=-dts[k]).add_(Cb[:, r], alpha=dts[k])
+        return (W,)
+
+    traj = run(epoch, (W,), n_epochs, names=("W",), dt=lambda k: dts[k], progress=progress,
+               desc="random batch splitting", unit="epoch", advice="reduce dt")
+    if n_draws is None:  # one chain: drop the chain dimension
+        return Trajectory(traj.times, (traj.W[:, 0],), None, (traj.last[0],), ("W",))
+    return traj

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._errors import DivergenceError
+from ._stepping import Trajectory, run, scheme
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 from .nets import ACTIVATIONS
 
@@ -195,18 +195,22 @@ def flow(
     x0: torch.Tensor,
     kind: str = "outer",
     activation: str = "tanh",
-    scheme: str = "euler",
+    method: str = "euler",
     substeps: int = 1,
     record: bool = True,
-) -> torch.Tensor:
+) -> Trajectory:
     """Flow the data ``x0`` (shape ``(N, d)``) through the controlled system.
 
-    ``scheme="euler", substeps=1`` is the ResNet (one Euler step per layer);
-    ``scheme="rk4"`` with ``substeps`` RK4 steps per cell is the reference for the
-    same piecewise-constant controls (exact up to ``O((h/substeps)^4)``).
+    ``method="euler", substeps=1`` is the ResNet (one Euler step per layer);
+    ``method="rk4"`` with ``substeps`` RK4 steps per cell is the reference for the
+    same piecewise-constant controls (exact up to ``O((h/substeps)^4)``); ``"midpoint"`` and
+    ``"heun"`` are the second-order schemes. The schemes are those of the optimizer ODEs
+    (``gradflows._stepping.SCHEMES``).
 
-    Returns the states at the cell edges, shape ``(L + 1, N, d)``, or only the
-    final state ``(N, d)`` when ``record=False``. Differentiable in the controls.
+    Returns a :class:`~gradflows.Trajectory` at the cell edges ``t = 0, h, ..., T``:
+    ``x`` the states, shape ``(L + 1, N, d)`` (``record=False`` records nothing), ``last``
+    the final state ``(N, d)``. Differentiable in the controls. Raises
+    :class:`~gradflows.DivergenceError` when the states stop being finite.
     """
     x0 = as_tensor("x0", x0)
     check_ndim("x0", x0, 2)
@@ -214,35 +218,26 @@ def flow(
         raise ValueError(f"x0 must have shape (N, {controls.d}) to match the controls, got {tuple(x0.shape)}")
     check_finite("x0", x0)
     substeps = check_int("substeps", substeps)
-    if scheme not in ("euler", "rk4"):
-        raise ValueError(f"scheme must be 'euler' or 'rk4', got {scheme!r}")
+    step = scheme(method)
     _check_kind(kind)
     _activation(activation)
     dt = controls.h / substeps
-    x = x0.to(controls.w)
-    states = [x]
-    for k in range(controls.n_layers):
+
+    def cell(k: int, state):
         wk = controls.w[k]
         bk = None if controls.b is None else controls.b[k]
 
-        def f(y, wk=wk, bk=bk):
-            return vector_field(y, wk, bk, kind, activation)
+        def f(y):
+            return (vector_field(y[0], wk, bk, kind, activation),)
 
         for _ in range(substeps):
-            if scheme == "euler":
-                x = x + dt * f(x)
-            else:
-                k1 = f(x)
-                k2 = f(x + 0.5 * dt * k1)
-                k3 = f(x + 0.5 * dt * k2)
-                k4 = f(x + dt * k3)
-                x = x + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
-        if record:
-            states.append(x)
-    if not bool(torch.isfinite(x).all()):
+            state = step(f, state, dt)
+        return state
 
-        raise DivergenceError("the flow produced NaN/inf: the controls are too large for this step size")
-    return torch.stack(states) if record else x
+    return run(cell, (x0.to(controls.w),), controls.n_layers, names=("x",), dt=controls.h,
+               record_every=1 if record else None, desc="controlled flow", grad=True, progress=False,
+               check_records=False,
+               advice="the controls are too large for this step size (more substeps or layers)")
 
 
 # --- norms of the controls ---------------------------------------------------------
@@ -367,7 +362,7 @@ def steer(
 
     def endpoint(wvec: torch.Tensor) -> torch.Tensor:
         c = Controls(wvec.reshape(1, d, d), None, T)
-        return flow(c, x0, "outer", activation, "rk4", substeps, record=False).reshape(-1)
+        return flow(c, x0, "outer", activation, "rk4", substeps, record=False).last.reshape(-1)
 
     w = torch.zeros(d * d, dtype=x0.dtype, device=x0.device)
     target = x1.reshape(-1).to(w)

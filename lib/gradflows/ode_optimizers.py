@@ -25,11 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
+from ._stepping import Trajectory, run, scheme
 from ._validation import as_tensor, check_finite, check_int, check_positive
-from .device import show_progress
 
 __all__ = [
     "Flow",
@@ -78,38 +77,6 @@ class Flow:
     energy: Callable[[State], torch.Tensor]
     energy_rate: Callable[[State], torch.Tensor]
     check_state: Callable[[State], None] | None = None
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """Solution of :func:`integrate`: recorded ``times`` ``(m,)`` and ``states``.
-
-    ``states[i]`` has shape ``(m, ..., q)``: the ``i``-th state variable at
-    each recorded time. ``W``, ``Z``, ``D`` are shortcuts.
-    """
-
-    times: torch.Tensor
-    states: State
-
-    @property
-    def W(self) -> torch.Tensor:  # noqa: N802 - the book's notation
-        return self.states[0]
-
-    @property
-    def Z(self) -> torch.Tensor:  # noqa: N802
-        if len(self.states) < 2:
-            raise AttributeError("this trajectory has no moment Z")
-        return self.states[1]
-
-    @property
-    def D(self) -> torch.Tensor:  # noqa: N802
-        if len(self.states) < 3:
-            raise AttributeError("this trajectory has no second moment D")
-        return self.states[2]
-
-    def evaluate(self, fn: Callable[[State], torch.Tensor]) -> torch.Tensor:
-        """Apply ``fn`` (e.g. ``flow.energy``) to every recorded state at once."""
-        return fn(self.states)
 
 
 def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -322,27 +289,7 @@ def _prepare_state(flow: Flow, state0) -> State:
     return state
 
 
-def _axpy(y: State, a: float, k: State) -> State:
-    return tuple(yi + a * ki for yi, ki in zip(y, k, strict=True))
-
-
-def _step(flow: Flow, y: State, dt: float, method: str) -> State:
-    f = flow.rhs
-    if method == "euler":
-        return _axpy(y, dt, f(y))
-    if method == "midpoint":
-        return _axpy(y, dt, f(_axpy(y, dt / 2, f(y))))
-    k1 = f(y)
-    k2 = f(_axpy(y, dt / 2, k1))
-    k3 = f(_axpy(y, dt / 2, k2))
-    k4 = f(_axpy(y, dt, k3))
-    return tuple(
-        yi + dt / 6 * (a + 2 * b + 2 * c + d)
-        for yi, a, b, c, d in zip(y, k1, k2, k3, k4, strict=True)
-    )
-
-
-METHODS = ("euler", "midpoint", "rk4")
+METHODS = ("euler", "midpoint", "heun", "rk4")
 
 
 def integrate(
@@ -357,9 +304,10 @@ def integrate(
     """Integrate ``flow`` from ``state0`` with ``n_steps`` fixed steps of size ``dt``.
 
     ``method`` is ``"euler"`` (explicit Euler: this *is* the discrete optimizer,
-    e.g. gradient descent (5.2) or the momentum scheme (5.17)), ``"midpoint"``
-    or ``"rk4"`` (classical Runge-Kutta, the accurate reference for energy checks).
-    States are recorded every ``record_every`` steps (and at the end).
+    e.g. gradient descent (5.2) or the momentum scheme (5.17)), ``"midpoint"`` or
+    ``"heun"`` (order 2), or ``"rk4"`` (classical Runge-Kutta, the accurate reference for
+    energy checks); the schemes are those of ``gradflows._stepping``, shared with the
+    controlled ResNet ODE. States are recorded every ``record_every`` steps (and at the end).
 
     Raises :class:`DivergenceError` when the iterates stop being finite.
     Notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/02-momentum-and-adam``.
@@ -367,24 +315,15 @@ def integrate(
     dt = check_positive("dt", dt)
     n_steps = check_int("n_steps", n_steps, minimum=0)
     record_every = check_int("record_every", record_every, minimum=1)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    step = scheme(method, METHODS)
     y = _prepare_state(flow, state0)
-    times, rec = [0.0], [y]
-    steps = range(1, n_steps + 1)
-    if show_progress(progress, n_steps):
-        steps = tqdm(steps, desc=flow.name, leave=False)
-    with torch.no_grad():
-        for n in steps:
-            y = _step(flow, y, dt, method)
-            if n % record_every == 0 or n == n_steps:
-                if not all(bool(torch.isfinite(t).all()) for t in y):
-                    raise DivergenceError(
-                        f"{flow.name} with {method} diverged (non-finite values) at step {n}, "
-                        f"t = {n * dt:g}; try a smaller dt"
-                    )
-                times.append(n * dt)
-                rec.append(y)
-    states = tuple(torch.stack([r[i] for r in rec]) for i in range(flow.n_vars))
-    t = torch.tensor(times, dtype=states[0].dtype, device=states[0].device)
-    return Trajectory(times=t, states=states)
+    return run(
+        lambda k, y: step(flow.rhs, y, dt),
+        y,
+        n_steps,
+        names=("W", "Z", "D")[: flow.n_vars],
+        dt=dt,
+        record_every=record_every,
+        progress=progress,
+        desc=f"{flow.name} with {method}",
+    )

@@ -12,21 +12,21 @@ Two objects, one time stepper:
   (:func:`mf_output`, :func:`mf_loss`, :func:`mf_drift`, :func:`mean_field_langevin`; notebook
   ``03-mfld/03-mean-field-langevin``).
 
-Both run one private Euler-Maruyama loop: one copy of the state updated in place, the Gaussian
-increments of many steps drawn per generator call, NaN/inf checked only when recording, full states
-or a user statistic recorded. Later chapters (deep relaxation, Entropy-SGD) call :func:`langevin`.
+Both write one private Euler-Maruyama step (one copy of the state updated in place, the Gaussian
+increments of many steps drawn per generator call) and run it in the library's stepping loop
+(``gradflows._stepping.run``: NaN/inf checked only when recording, full states or a user
+statistic recorded); both return a :class:`~gradflows.Trajectory` with the state ``X``.
+Later chapters (deep relaxation, Entropy-SGD) call :func:`langevin`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
-from ._errors import DivergenceError
+from ._stepping import Trajectory, run
 from ._validation import (
     as_tensor,
     check_finite,
@@ -36,11 +36,10 @@ from ._validation import (
     check_nonnegative,
     check_positive,
 )
-from .device import show_progress
 from .nets import ACTIVATIONS
 from .ode_optimizers import autograd_gradient
 
-__all__ = ["LangevinPath", "langevin", "with_bias", "MF_ACTIVATIONS", "mf_features", "mf_output", "mf_loss",
+__all__ = ["langevin", "with_bias", "MF_ACTIVATIONS", "mf_features", "mf_output", "mf_loss",
            "mf_flat_derivative", "mf_drift", "mean_field_langevin"]
 
 Tensor = torch.Tensor
@@ -66,86 +65,40 @@ _KERNELS = {
 }
 
 
-@dataclass(frozen=True)
-class LangevinPath:
-    """Result of :func:`langevin` and :func:`mean_field_langevin`.
-
-    ``x``: final state ``(n, d)``; ``times``: recorded times ``k dt``, shape ``(n_rec,)`` (empty
-    without ``record_every``); ``states``: recorded states ``(n_rec, n, d)``, or None (``stats``
-    given, or nothing recorded); ``stats``: the recorded ``stats(X)``, ``(n_rec, ...)``, or None.
-    """
-
-    x: Tensor
-    times: Tensor
-    states: Tensor | None
-    stats: Tensor | None
-
-
-
-
 def _euler_maruyama(x0: Tensor, field: Callable[[Tensor, int], Tensor], coef: float, sigma: float,
                     dt: float, n_steps: int, record_every: int | None, stats, generator,
-                    noise_chunk: int | None, noise: Tensor | None, progress, desc: str,
-                    step_name: str = "dt") -> LangevinPath:
-    """``X_{k+1} = X_k + coef field(X_k, k) + sigma sqrt(dt) xi_k`` for ``k < n_steps``.
+                    noise_chunk: int | None, noise: Tensor | None, progress, desc: str) -> Trajectory:
+    """``X_{k+1} = X_k + coef field(X_k, k) + sigma sqrt(dt) xi_k`` for ``k < n_steps``, in place.
 
     ``xi_k`` is ``noise[k]`` when given, else drawn ``chunk`` steps at a time (already scaled by
-    ``sigma sqrt(dt)``). Records at steps ``0, r, 2r, ...`` and ``n_steps``.
+    ``sigma sqrt(dt)``). The loop, records and finiteness checks are ``gradflows._stepping.run``.
     """
-    x = x0.detach().clone()
     s = sigma * math.sqrt(dt)
-    chunk = noise_chunk or max(1, min(n_steps, NOISE_CHUNK_NUMBERS // max(x.numel(), 1)))
+    chunk = noise_chunk or max(1, min(n_steps, NOISE_CHUNK_NUMBERS // max(x0.numel(), 1)))
     buf = None
     if s > 0 and noise is None and n_steps > 0:
-        buf = torch.empty((min(chunk, n_steps), *x.shape), dtype=x.dtype, device=x.device)
-    times, recs = [], []
-    checked = 0
+        buf = torch.empty((min(chunk, n_steps), *x0.shape), dtype=x0.dtype, device=x0.device)
 
-    def check(k: int) -> None:
-        if not bool(torch.isfinite(x).all()):
-            raise DivergenceError(
-                f"{desc} diverged: non-finite values at step {k} (t = {k * dt:g}; finite at step "
-                f"{checked}); try a smaller {step_name} (now {dt:g})"
-            )
+    def step(k: int, state):
+        (x,) = state
+        j = k % chunk
+        if buf is not None and j == 0:
+            buf[: min(chunk, n_steps - k)].normal_(0.0, s, generator=generator)
+        x.add_(field(x, k), alpha=coef)
+        if buf is not None:
+            x.add_(buf[j])
+        elif noise is not None and s > 0:
+            x.add_(noise[k], alpha=s)
+        return (x,)
 
-    def record(k: int) -> None:
-        nonlocal checked
-        check(k)
-        checked = k
-        times.append(k)
-        r = stats(x) if stats is not None else x.clone()
-        if stats is not None and r.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
-            r = r.clone()  # a view of the state, which is updated in place
-        recs.append(r)
-
-    steps = range(n_steps)
-    if show_progress(progress, n_steps):
-        steps = tqdm(steps, desc=desc, leave=False)
-    with torch.no_grad():
-        if record_every is not None:
-            record(0)
-        for k in steps:
-            j = k % chunk
-            if buf is not None and j == 0:
-                buf[: min(chunk, n_steps - k)].normal_(0.0, s, generator=generator)
-            x.add_(field(x, k), alpha=coef)
-            if buf is not None:
-                x.add_(buf[j])
-            elif noise is not None and s > 0:
-                x.add_(noise[k], alpha=s)
-            if record_every is not None and ((k + 1) % record_every == 0 or k + 1 == n_steps):
-                record(k + 1)
-        if not times:
-            check(n_steps)
-    t = torch.tensor(times, dtype=x.dtype, device=x.device) * dt
-    if stats is not None:
-        return LangevinPath(x=x, times=t, states=None, stats=torch.stack(recs))
-    return LangevinPath(x=x, times=t, states=torch.stack(recs) if recs else None, stats=None)
+    return run(step, (x0,), n_steps, names=("X",), dt=dt, record_every=record_every,
+               stats=None if stats is None else (lambda y: stats(y[0])), progress=progress, desc=desc,
+               advice=f"try a smaller dt (now {dt:g})")
 
 
-def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk, dt_name="dt"):
+def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk):
     sigma = check_nonnegative("sigma", sigma)
-    dt = check_positive(dt_name, dt)
+    dt = check_positive("dt", dt)
     n_steps = check_int("n_steps", n_steps, minimum=0)
     if record_every is not None:
         record_every = check_int("record_every", record_every)
@@ -170,7 +123,7 @@ def langevin(
     generator: torch.Generator | None = None,
     noise_chunk: int | None = None,
     progress: bool | None = None,
-) -> LangevinPath:
+) -> Trajectory:
     """Euler-Maruyama for the overdamped Langevin SDE ``dX = -grad f(X) dt + sigma dW``.
 
     ``X_{k+1} = X_k - dt grad f(X_k) + sigma sqrt(dt) xi_k`` with ``xi_k ~ N(0, I)`` i.i.d., for
@@ -196,9 +149,16 @@ def langevin(
     noise_chunk:
         Steps whose Gaussian increments are drawn per generator call (default: ``2^22`` numbers).
 
+    Returns
+    -------
+    Trajectory
+        ``last``: the final state ``(n, d)``; ``times``: the recorded times ``k dt``; ``X``: the
+        recorded states ``(n_rec, n, d)`` (``states`` is None with ``stats`` or without
+        ``record_every``); ``stats``: the recorded ``stats(X)``, ``(n_rec, ...)``, or None.
+
     Raises
     ------
-    gradflows.ode_optimizers.DivergenceError
+    gradflows.DivergenceError
         When the state is not finite at a recording time or at the end.
     """
     sigma, dt, n_steps, record_every, noise_chunk = _check_loop_args(
@@ -373,7 +333,7 @@ def mean_field_langevin(
     Z: Tensor,
     Y: Tensor,
     sigma: float,
-    tau: float,
+    dt: float,
     n_steps: int,
     *,
     activation: str = "tanh",
@@ -384,10 +344,10 @@ def mean_field_langevin(
     generator: torch.Generator | None = None,
     noise: Tensor | None = None,
     progress: bool | None = None,
-) -> LangevinPath:
+) -> Trajectory:
     """Noisy regularized gradient descent on the neurons: mean-field Langevin dynamics.
 
-    ``X_{k+1} = X_k + tau (-D_m F(m^N_k, X_k) - (sigma^2/2) grad U(X_k)) + sigma sqrt(tau) xi_k``
+    ``X_{k+1} = X_k + dt (-D_m F(m^N_k, X_k) - (sigma^2/2) grad U(X_k)) + sigma sqrt(dt) xi_k``
     with ``U(x) = |x|^2/2`` (Gibbs reference ``N(0, I)``), the Euler-Maruyama scheme of
     ``dX^i = (-D_m F(m^N_t, X^i) - (sigma^2/2) grad U(X^i)) dt + sigma dW^i``, whose mean-field
     limit is the Wasserstein gradient flow of ``F(m) + (sigma^2/2) KL(m | N(0, I))``. See
@@ -400,7 +360,7 @@ def mean_field_langevin(
         Initial neurons ``(c_i, a_i)``, shape ``(N, 1 + D)``; not modified.
     Z, Y:
         Data, shapes ``(M, D)`` and ``(M,)`` (see :func:`with_bias`).
-    sigma, tau, n_steps:
+    sigma, dt, n_steps:
         Noise level ``>= 0``, time step ``> 0``, number of steps.
     minibatch:
         Each step uses ``minibatch`` rows drawn uniformly with replacement (SGD); None: all data.
@@ -408,8 +368,7 @@ def mean_field_langevin(
         Optional ``xi_k``, shape ``(n_steps, N, 1 + D)``; otherwise drawn from ``generator`` as in
         :func:`langevin`, which also explains ``record_every``, ``stats`` and the result.
     """
-    sigma, tau, n_steps, record_every, _ = _check_loop_args(sigma, tau, n_steps, record_every, stats,
-                                                             None, "tau")
+    sigma, dt, n_steps, record_every, _ = _check_loop_args(sigma, dt, n_steps, record_every, stats, None)
     X0, Z, Y, chunk = _check_net(X0, Z, Y, activation, chunk)
     check_generator(generator, X0.device, "the particles")
     M = Z.shape[0]
@@ -430,5 +389,5 @@ def mean_field_langevin(
             d = _drift(x, Z[idx], Y[idx], activation, chunk)
         return d.add_(x, alpha=shrink) if shrink else d
 
-    return _euler_maruyama(X0, field, tau, sigma, tau, n_steps, record_every, stats, generator, None,
-                           noise, progress, "mean-field Langevin", "tau")
+    return _euler_maruyama(X0, field, dt, sigma, dt, n_steps, record_every, stats, generator, None,
+                           noise, progress, "mean-field Langevin")

@@ -1,7 +1,7 @@
 """Time-stepping deep gradient flows (TDGF) and the Deep Galerkin Method (DGM) for pricing PDEs.
 
 For a model of :mod:`gradflows.pricing_pdes`, ``u_tau = div(A grad u) - r u - b . grad u``,
-``u(0) = payoff``, the TDGF takes ``steps`` implicit–explicit steps of size ``h = T / steps``;
+``u(0) = payoff``, the TDGF takes ``n_steps`` implicit–explicit steps of size ``h = T / n_steps``;
 step ``k`` trains a network (warm-started from step ``k - 1``) to minimize the energy
 
     I^k(u) = int [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + (b . grad U^{k-1}) u ) ] dx
@@ -266,7 +266,7 @@ def _zero_output_layer(net: torch.nn.Module) -> torch.nn.Module:
 def tdgf_solve(
     model: PricingPDE,
     T: float = 1.0,
-    steps: int = 10,
+    n_steps: int = 10,
     iters: int = 100,
     points: int | Sequence[int] = 1000,
     sampling: str = "grid",
@@ -282,7 +282,7 @@ def tdgf_solve(
     increments: bool = False,
     increment_scale: float = 1.0,
 ) -> TDGFResult:
-    """Solve the pricing PDE up to ``tau = T`` by ``steps`` TDGF steps.
+    """Solve the pricing PDE up to ``tau = T`` by ``n_steps`` TDGF steps.
 
     ``net`` (default :func:`make_net` of the model, float64 on the CPU) is trained in place and
     warm-started from step to step; a copy of its parameters is kept for every step. Before step 1
@@ -302,7 +302,7 @@ def tdgf_solve(
     """
     model = _check_model(model)
     T = check_positive("T", T)
-    steps = check_int("steps", steps)
+    n_steps = check_int("n_steps", n_steps)
     _check_common(sampling, optimizer, iters, generator, lr)
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
@@ -316,8 +316,8 @@ def tdgf_solve(
     net = make_net(model) if net is None else net
     p0 = next(net.parameters())
     dtype, device = p0.dtype, p0.device
-    h = T / steps
-    taus = [k * h for k in range(steps + 1)]
+    h = T / n_steps
+    taus = [k * h for k in range(n_steps + 1)]
     res = TDGFResult(model, net, output, taus, increment_scale=c if increments else None)
 
     # U^0 = payoff: fit it (warm start for step 1), on the points of step 1
@@ -330,8 +330,8 @@ def tdgf_solve(
         _minimize(list(net.parameters()), fit_loss, fit_iters, optimizer, lr)
     first_iters = iters if first_iters is None else check_int("first_iters", first_iters)
     prev = None  # U^{k-1} as a function; None while U^{k-1} is the payoff itself
-    bar = range(1, steps + 1)
-    if show_progress(progress, steps * iters):
+    bar = range(1, n_steps + 1)
+    if show_progress(progress, n_steps * iters):
         bar = tqdm(bar, desc="TDGF steps", leave=False)
     for k in bar:
         t0 = time.perf_counter()
@@ -549,35 +549,35 @@ def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, s
 
 
 def fem_imex_1d(
-    model: PricingPDE, T: float = 1.0, steps: int = 10, nodes: int | np.ndarray = 3001
+    model: PricingPDE, T: float = 1.0, n_steps: int = 10, nodes: int | np.ndarray = 3001
 ) -> tuple[np.ndarray, np.ndarray]:
     """The implicit–explicit steps ``(M(1 + h r) + h S) U^k = M U^{k-1} - h B U^{k-1}`` with P1 elements.
 
     This is the exact minimizer of the step energy over piecewise-linear functions (natural
     boundary conditions), i.e. the TDGF time stepping with a finite-element space instead of a
-    network. Returns ``(nodes, U)`` with ``U`` of shape ``(steps + 1, n)``. Claim TDGF-2.
+    network. Returns ``(nodes, U)`` with ``U`` of shape ``(n_steps + 1, n)``. Claim TDGF-2.
     """
     model = _check_model(model)
     T = check_positive("T", T)
-    steps = check_int("steps", steps)
+    n_steps = check_int("n_steps", n_steps)
     x = (
         np.linspace(model.lo[0], model.hi[0], check_int("nodes", nodes))
         if np.ndim(nodes) == 0
         else np.asarray(nodes, float)
     )
     M, S, B = fem_matrices(model, x)
-    h = T / steps
+    h = T / n_steps
     lu = spla.splu(((1 + h * model.r) * M + h * S).tocsc())
-    U = np.empty((steps + 1, x.size))
+    U = np.empty((n_steps + 1, x.size))
     U[0] = model.payoff(torch.as_tensor(x)[:, None]).numpy()
-    for k in range(1, steps + 1):
+    for k in range(1, n_steps + 1):
         U[k] = lu.solve(M @ U[k - 1] - h * (B @ U[k - 1]))
     return x, U
 
 
 def time_per_iteration(
     model: PricingPDE,
-    method: str,
+    solver: str,
     points: int = 1000,
     width: int = 50,
     layers: int = 3,
@@ -587,17 +587,17 @@ def time_per_iteration(
     device: torch.device | str = "cpu",
     generator: torch.Generator | None = None,
 ) -> float:
-    """Best wall time (s) of one loss + backward of ``method`` (``"tdgf"`` or ``"dgm"``) on ``points``.
+    """Best wall time (s) of one loss + backward of ``solver`` (``"tdgf"`` or ``"dgm"``) on ``points``.
 
     Same network class and size for both, fresh networks, Monte Carlo points; CUDA is
     synchronized. Used by notebook ``05-tdgf/03-dimension`` and ``make bench`` (claim TDGF-6).
     """
     model = _check_model(model)
-    if method not in ("tdgf", "dgm"):
-        raise ValueError(f"method must be 'tdgf' or 'dgm', got {method!r}")
+    if solver not in ("tdgf", "dgm"):
+        raise ValueError(f"solver must be 'tdgf' or 'dgm', got {solver!r}")
     device = torch.device(device)
-    net = make_net(model, width, layers, 1.0 if method == "dgm" else None, gated, dtype=dtype, device=device)
-    if method == "dgm":
+    net = make_net(model, width, layers, 1.0 if solver == "dgm" else None, gated, dtype=dtype, device=device)
+    if solver == "dgm":
         pts = _dgm_points(model, 1.0, "mc", points, generator, dtype, device)
 
         def one():

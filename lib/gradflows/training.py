@@ -78,7 +78,7 @@ def objective(
     loss: str = "mse",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The functional (SL1), (SL*) or its ``L^1`` variant at ``c``; returns ``(value, states)``."""
-    states = flow(c, x0, kind, activation)
+    states = flow(c, x0, kind, activation).x
     data = running_cost(states, y, c.T, P, loss) if running else training_error(states[-1], y, P, loss)
     if reg not in _REGS:
         raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
@@ -116,7 +116,7 @@ def fit_controls(
     loss: str = "mse",
     bias: bool = True,
     init: Controls | None = None,
-    method: str = "lbfgs",
+    optimizer: str = "lbfgs",
     iters: int = 200,
     lr: float | None = None,
     generator: torch.Generator | None = None,
@@ -133,7 +133,7 @@ def fit_controls(
         term is the running cost ``int phi(x(t)) dt`` (SL*) instead of ``phi(x(T))`` (SL1).
     bound:
         ``M`` in ``|u(t)| <= M``; only with ``reg="L1"`` (proximal gradient).
-    method:
+    optimizer:
         ``"lbfgs"`` (``torch.optim.LBFGS`` with strong-Wolfe line search; ``iters`` counts
         its inner iterations), ``"adam"`` (``iters`` steps of ``torch.optim.Adam``, ``lr``
         default ``1e-2``) or ``"prox"`` (proximal gradient with backtracking, forced
@@ -152,10 +152,10 @@ def fit_controls(
     lam = check_nonnegative("lam", lam)
     if reg not in _REGS:
         raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
-    if method not in ("lbfgs", "adam", "prox"):
-        raise ValueError(f"method must be 'lbfgs', 'adam' or 'prox', got {method!r}")
+    if optimizer not in ("lbfgs", "adam", "prox"):
+        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'prox', got {optimizer!r}")
     if reg == "L1":
-        method = "prox"
+        optimizer = "prox"
     elif bound is not None:
         raise ValueError("bound (|u| <= M) is only supported with reg='L1'")
     if bound is not None:
@@ -180,7 +180,7 @@ def fit_controls(
 
     history: list[float] = []
     show = show_progress(progress, iters)
-    if method == "lbfgs":
+    if optimizer == "lbfgs":
         chunk = 10
         opt = torch.optim.LBFGS(
             params,
@@ -209,7 +209,7 @@ def fit_controls(
                 break
         if bar is not None:
             bar.close()
-    elif method == "adam":
+    elif optimizer == "adam":
         opt = torch.optim.Adam(params, lr=1e-2 if lr is None else check_positive("lr", lr))
         steps = tqdm(range(iters), desc="Adam", leave=False) if show else range(iters)
         for _ in steps:
@@ -262,7 +262,7 @@ def fit_controls(
                     new = current
                 history.append(new)
     if history and not math.isfinite(history[-1]):
-        raise DivergenceError(f"training diverged ({method}); lower the learning rate or the horizon T")
+        raise DivergenceError(f"training diverged ({optimizer}); lower the learning rate or the horizon T")
     c = Controls(w.detach(), None if b is None else b.detach(), T)
     with torch.no_grad():
         val, states = objective(c, x0, y, **opts)

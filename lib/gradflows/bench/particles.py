@@ -85,7 +85,7 @@ def bench_langevin(
 
     def ours():
         out["ours_x"] = P.langevin(x0, sigma, dt, n_steps, grad=_double_well_grad, generator=gen,
-                                   progress=False).x
+                                   progress=False).last
 
     sde = _DoubleWellSDE(sigma)
 
