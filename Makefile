@@ -130,6 +130,7 @@ test: $(VENV_STAMP) $(ASSETS_STAMP)
 
 test-lint: $(VENV_STAMP)
 	$(BIN)/ruff check lib tests notebooks book
+	$(BIN)/ruff format --check lib tests book
 
 test-unit: $(VENV_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q -m 'not site'

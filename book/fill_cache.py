@@ -49,11 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default 2)")
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     timeout = int(config.get("execute", {}).get("timeout", 300))
-    parser.add_argument("--timeout", type=int, default=timeout,
-                        help=f"seconds a cell may run ({timeout}, _config.yml)")
+    parser.add_argument(
+        "--timeout", type=int, default=timeout, help=f"seconds a cell may run ({timeout}, _config.yml)"
+    )
     parser.add_argument("--cache", default=str(ROOT / "_build" / ".jupyter_cache"), help="cache folder")
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="only these (default: every notebook of _toc.yml)")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="only these (default: every notebook of _toc.yml)"
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.timeout < 1:
         parser.error("--jobs and --timeout must be positive")

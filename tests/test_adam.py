@@ -46,11 +46,19 @@ def test_lagged_uncorrected_adam_is_euler_on_the_ode():
     W0 = torch.tensor([0.5, -0.4])
     dt, e1, e2 = ad.adam_to_ode(0.01, 0.9, 0.99)
     disc = ad.adam(
-        oo.autograd_gradient(J), W0, 80, lr=dt, betas=(0.9, 0.99), eps=0.0,
-        bias_correction="none", use_new_moments=False, D0=0.5,
+        oo.autograd_gradient(J),
+        W0,
+        80,
+        lr=dt,
+        betas=(0.9, 0.99),
+        eps=0.0,
+        bias_correction="none",
+        use_new_moments=False,
+        D0=0.5,
     )
-    ode = oo.integrate(oo.adam_ode(J, e1, e2), (W0, torch.zeros(2), 0.5 * torch.ones(2)), dt, 80,
-                       method="euler")
+    ode = oo.integrate(
+        oo.adam_ode(J, e1, e2), (W0, torch.zeros(2), 0.5 * torch.ones(2)), dt, 80, method="euler"
+    )
     for a, b in zip(disc.states, ode.states, strict=True):
         assert torch.allclose(a, b, atol=1e-12)
 

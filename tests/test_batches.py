@@ -104,8 +104,9 @@ def test_independent_draws_match_a_numpy_replay(exact):
     X, Y = _data(N=20)
     alpha = torch.linspace(0.5, 1.5, 20)
     steps = [0.3, 0.2, 0.1]
-    out = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                   generator=torch.Generator().manual_seed(5), n_draws=4).W
+    out = B.random_batch_splitting(
+        X, Y, 3, steps, 3, alpha=alpha, exact=exact, generator=torch.Generator().manual_seed(5), n_draws=4
+    ).W
     assert out.shape == (4, 4, 2, 3)
     g = torch.Generator().manual_seed(5)
     Xn, Yn, an = X.numpy(), Y.numpy(), alpha.numpy()
@@ -122,8 +123,10 @@ def test_independent_draws_match_a_numpy_replay(exact):
                 else:
                     W[d] = W[d] - dt * (W[d] @ A - C)
         np.testing.assert_allclose(out[k + 1].numpy(), W, atol=1e-12)
-    single = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                      generator=torch.Generator().manual_seed(5)).W
-    one = B.random_batch_splitting(X, Y, 3, steps, 3, alpha=alpha, exact=exact,
-                                   generator=torch.Generator().manual_seed(5), n_draws=1).W
+    single = B.random_batch_splitting(
+        X, Y, 3, steps, 3, alpha=alpha, exact=exact, generator=torch.Generator().manual_seed(5)
+    ).W
+    one = B.random_batch_splitting(
+        X, Y, 3, steps, 3, alpha=alpha, exact=exact, generator=torch.Generator().manual_seed(5), n_draws=1
+    ).W
     assert single.shape == (4, 2, 3) and torch.equal(single, one[:, 0])

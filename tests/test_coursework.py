@@ -44,22 +44,33 @@ def tiny_notebook(manual=None):
     cells = [
         _md("# A tiny lecture\n\nSome theory."),
         _code("import math\nx = 3.0"),
-        _md("## Exercises\n\n```{exercise} Square\n:label: t-ex-square\n\nCompute $x^2$.\n```\n\n"
-            "```{solution} t-ex-square\n:class: dropdown\n\nSquare it: the answer is nine.\n```"),
+        _md(
+            "## Exercises\n\n```{exercise} Square\n:label: t-ex-square\n\nCompute $x^2$.\n```\n\n"
+            "```{solution} t-ex-square\n:class: dropdown\n\nSquare it: the answer is nine.\n```"
+        ),
         _code(TASK + "# a comment of the solution\ny = x ** 2\nprint(y)", ["solution", "hide-cell"]),
         _code("assert abs(y - math.pow(x, 2)) < 1e-12, 'y should be x squared'", HIDDEN, 2),
         _code("assert isinstance(y, float), 'y should be a float'", HIDDEN, 1),
-        _md("```{exercise} Root\n:label: t-ex-root\n\nDerive the root.\n```\n\n"
+        _md(
+            "```{exercise} Root\n:label: t-ex-root\n\nDerive the root.\n```\n\n"
             "````{solution} t-ex-root\n:class: dropdown\n\nIt is three, since $3^2=9$.\n\n"
-            "```python\nprint(3)\n```\n````"),
+            "```python\nprint(3)\n```\n````"
+        ),
         _md("## Summary\n\nDone."),
     ]
     for i, c in enumerate(cells):
         c["id"] = f"c{i:07d}"
     manual = {"t-ex-square": 1, "t-ex-root": 2} if manual is None else manual
-    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}, "coursework": {"manual_points": manual}}}
+    return {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "coursework": {"manual_points": manual},
+        },
+    }
 
 
 def _write(path: Path, nb: dict) -> Path:
@@ -94,8 +105,14 @@ def test_convert_marks_cells_for_nbgrader():
     cells = _by_id(src)
     code = cells["t-ex-square-code1"]
     assert _src(code).startswith(TASK + "### BEGIN SOLUTION\n# a comment of the solution\n")
-    assert code["metadata"]["nbgrader"] == {"grade": False, "grade_id": "t-ex-square-code1", "locked": False,
-                                            "schema_version": 3, "solution": True, "task": False}
+    assert code["metadata"]["nbgrader"] == {
+        "grade": False,
+        "grade_id": "t-ex-square-code1",
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     test = cells["t-ex-square-test1"]["metadata"]["nbgrader"]
     assert test["grade"] and test["locked"] and not test["solution"] and test["points"] == 2
     assert "### BEGIN HIDDEN TESTS" in _src(cells["t-ex-square-test2"])
@@ -210,7 +227,10 @@ def test_whole_grading_cycle_offline(tmp_path):
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     run = subprocess.run(
         [sys.executable, "-m", "nbgrader", "export", "--to", "grades.csv", "--log-level=ERROR"],
-        cwd=course, capture_output=True, text=True, env=dict(os.environ, PATH=path),
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PATH=path),
     )
     assert run.returncode == 0, run.stderr
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
@@ -252,11 +272,19 @@ def test_student_versions_of_the_book_hold_no_solution(tmp_path):
     for p in BOOK_NOTEBOOKS:
         nb = json.loads(p.read_text())
         # what a student is meant to see: lecture cells, exercise statements and the '# Task:' headers
-        shown = [_src(c) for c in nb["cells"]
-                 if not set(c.get("metadata", {}).get("tags", [])) & {"solution", "hidden-test"}
-                 and not any(s[0] == "solution" for s in cw._segments(_src(c)))]
-        shown += [seg[3] for c in nb["cells"] if c["cell_type"] == "markdown"
-                  for seg in cw._segments(_src(c)) if seg[0] == "exercise"]
+        shown = [
+            _src(c)
+            for c in nb["cells"]
+            if not set(c.get("metadata", {}).get("tags", [])) & {"solution", "hidden-test"}
+            and not any(s[0] == "solution" for s in cw._segments(_src(c)))
+        ]
+        shown += [
+            seg[3]
+            for c in nb["cells"]
+            if c["cell_type"] == "markdown"
+            for seg in cw._segments(_src(c))
+            if seg[0] == "exercise"
+        ]
         answers = [i for ex in cw.exercises(nb) for i in ex.solution_cells]
         shown += [cw._split_task(_src(nb["cells"][i]))[0] for i in answers]
         lecture = "\n".join(shown)

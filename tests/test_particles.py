@@ -33,8 +33,16 @@ def test_ornstein_uhlenbeck_moments(noise_chunk):
     # f = x^2/2: X_{k+1} = (1 - dt) X_k + sigma sqrt(dt) xi_k, whose moments are exact recursions
     n, sigma, dt, x0 = 10**5, 0.8, 0.1, 1.5
     g = torch.Generator().manual_seed(1)
-    path = P.langevin(torch.full((n, 1), x0), sigma, dt, 100, grad=lambda x: x, record_every=10,
-                      generator=g, noise_chunk=noise_chunk)
+    path = P.langevin(
+        torch.full((n, 1), x0),
+        sigma,
+        dt,
+        100,
+        grad=lambda x: x,
+        record_every=10,
+        generator=g,
+        noise_chunk=noise_chunk,
+    )
     assert path.X.shape == (11, n, 1)
     for k, X in zip(range(0, 101, 10), path.X, strict=True):
         mean = (1 - dt) ** k * x0
@@ -181,8 +189,9 @@ def test_mean_field_langevin_is_noisy_gradient_descent(device):
 def test_minibatch_step_uses_drawn_rows():
     N, tau = 10, 0.1
     X0, Z, Y = _data(N=N, M=40)
-    path = P.mean_field_langevin(X0, Z, Y, 0.0, tau, 1, activation="sigmoid", minibatch=6,
-                                 generator=torch.Generator().manual_seed(5))
+    path = P.mean_field_langevin(
+        X0, Z, Y, 0.0, tau, 1, activation="sigmoid", minibatch=6, generator=torch.Generator().manual_seed(5)
+    )
     idx = torch.randint(40, (6,), generator=torch.Generator().manual_seed(5))
     Xr = X0.clone().requires_grad_(True)
     (g,) = torch.autograd.grad(P.mf_loss(Xr, Z[idx], Y[idx], "sigmoid"), Xr)
@@ -191,9 +200,18 @@ def test_minibatch_step_uses_drawn_rows():
 
 def test_minibatch_shapes_and_stats():
     X0, Z, Y = _data(N=32, M=50)
-    path = P.mean_field_langevin(X0, Z, Y, 0.5, 0.1, 12, minibatch=8, record_every=4,
-                                 stats=lambda X: torch.stack([P.mf_loss(X, Z, Y), X.square().mean()]),
-                                 generator=torch.Generator().manual_seed(0))
+    path = P.mean_field_langevin(
+        X0,
+        Z,
+        Y,
+        0.5,
+        0.1,
+        12,
+        minibatch=8,
+        record_every=4,
+        stats=lambda X: torch.stack([P.mf_loss(X, Z, Y), X.square().mean()]),
+        generator=torch.Generator().manual_seed(0),
+    )
     assert path.last.shape == (32, 4) and path.states is None and path.stats.shape == (4, 2)
     assert torch.isfinite(path.stats).all()
 
@@ -242,6 +260,7 @@ def test_features_and_flat_derivative_against_autograd():
     pts = torch.randn(4, 3, generator=g)
     flat = P.mf_flat_derivative(X, Z, Y, pts)
     for k in range(4):
+
         def F_mix(s, k=k):
             out = (1 - s) * P.mf_output(X, Z) + s * P.mf_output(pts[k : k + 1], Z)
             return 0.5 * ((Y - out) ** 2).mean()

@@ -259,7 +259,8 @@ def _significant_digits(number: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in NOTEBOOKS if _name(p).startswith(NUMBERS_CHECKED)],
+    "path",
+    [p for p in NOTEBOOKS if _name(p).startswith(NUMBERS_CHECKED)],
     ids=[n for n in NB_IDS if n.startswith(NUMBERS_CHECKED)],
 )
 def test_markdown_quotes_results_through_glue(path: Path) -> None:

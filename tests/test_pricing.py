@@ -18,8 +18,9 @@ def _lognormal_call(m, v, K, disc):
     return disc * val
 
 
-@pytest.mark.parametrize("S, K, r, sigma, tau", [(100, 100, 0.05, 0.2, 1.0), (80, 100, 0.0, 0.4, 0.5),
-                                                 (130, 90, -0.01, 0.15, 2.0)])
+@pytest.mark.parametrize(
+    "S, K, r, sigma, tau", [(100, 100, 0.05, 0.2, 1.0), (80, 100, 0.0, 0.4, 0.5), (130, 90, -0.01, 0.15, 2.0)]
+)
 def test_bs_call_vs_quadrature(S, K, r, sigma, tau):
     # S_T = S exp((r - sigma^2/2) tau + sigma sqrt(tau) Z)
     m, v = math.log(S) + (r - 0.5 * sigma**2) * tau, sigma * math.sqrt(tau)
@@ -81,8 +82,9 @@ def test_mc_price_geometric_within_4_se(d):
     sigma = P.correlated_vol(torch.full((d,), 0.3), 0.4)
     S0 = torch.full((d,), 100.0)
     exact = float(P.geometric_basket_call(S0, 100.0, 0.05, sigma, 1.0))
-    price, se = P.mc_price(P.geometric_basket_payoff(100.0), S0, 0.05, sigma, 1.0, 200_000, generator=gen,
-                           chunk=50_000)
+    price, se = P.mc_price(
+        P.geometric_basket_payoff(100.0), S0, 0.05, sigma, 1.0, 200_000, generator=gen, chunk=50_000
+    )
     assert abs(float(price) - exact) < 4 * float(se)
     assert 0 < float(se) < 0.01 * exact
 
@@ -108,8 +110,9 @@ def test_mc_streaming_mean_and_se_match_numpy():
     sizes = [128] * 7 + [1000 - 7 * 128]
     X = torch.cat([P.terminal_samples(S0, 0.01, sigma, 2.0, m, generator=gen) for m in sizes])
     p = np.maximum(X.numpy() @ np.array([0.3, 0.7]) - 1.4, 0)
-    price, se = P.mc_price(payoff, S0, 0.01, sigma, 2.0, 1000, generator=torch.Generator().manual_seed(7),
-                           chunk=128)
+    price, se = P.mc_price(
+        payoff, S0, 0.01, sigma, 2.0, 1000, generator=torch.Generator().manual_seed(7), chunk=128
+    )
     assert float(price) == pytest.approx(math.exp(-0.02) * p.mean(), rel=1e-12)
     assert float(se) == pytest.approx(math.exp(-0.02) * p.std(ddof=1) / math.sqrt(1000), rel=1e-10)
 
@@ -140,8 +143,9 @@ def test_device(device):
     assert c.device.type == device
     if device == "cuda":
         with pytest.raises(ValueError, match="generator"):
-            P.mc_price(P.geometric_basket_payoff(100.0), S0, 0.05, sigma, 1.0, 10,
-                       generator=torch.Generator())
+            P.mc_price(
+                P.geometric_basket_payoff(100.0), S0, 0.05, sigma, 1.0, 10, generator=torch.Generator()
+            )
 
 
 def test_bad_inputs():

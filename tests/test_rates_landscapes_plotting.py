@@ -58,8 +58,7 @@ def test_plots_draw():
     ax = plotting.plot_landscape(L.rosenbrock(), (-2, 2), (-1, 3), n=41, log=True)
     plotting.plot_paths(ax, {"path": torch.tensor([[0.0, 0.0], [0.5, 0.2], [1.0, 1.0]])})
     assert len(ax.lines) >= 3
-    ax2 = plotting.plot_curves({"e": (torch.arange(1.0, 5.0), torch.exp(-torch.arange(4.0)))},
-                               logy=True)
+    ax2 = plotting.plot_curves({"e": (torch.arange(1.0, 5.0), torch.exp(-torch.arange(4.0)))}, logy=True)
     assert ax2.get_yscale() == "log"
     assert plotting.to_numpy(torch.ones(2)).tolist() == [1.0, 1.0]
     assert math.isclose(plotting.to_numpy([1.5])[0], 1.5)

@@ -261,14 +261,11 @@ def test_chapter_page(visit: object) -> None:
     assert not shown, f"solutions shown before a click: {shown}"
     solutions.first.locator("button.toggle-button").click()  # sphinx-togglebutton
     solutions.first.locator("section").first.wait_for(state="visible", timeout=5000)
-    n_code = sum(
-        "solution" in cell.get("metadata", {}).get("tags", []) for cell in source["cells"]
-    )
+    n_code = sum("solution" in cell.get("metadata", {}).get("tags", []) for cell in source["cells"])
     code = page.locator("div.cell.tag_solution")
     assert code.count() == n_code, f"{n_code} solution code cells, {code.count()} on the page"
     visible_code = [i for i in range(n_code) if code.nth(i).locator("pre").first.is_visible()]
     assert not visible_code, f"solution code shown before a click: {visible_code}"
-
 
 
 def test_widgets_render(visit: object) -> None:

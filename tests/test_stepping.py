@@ -86,8 +86,15 @@ def test_divergence_names_step_variable_and_advice():
 
 def test_differentiable_runs_keep_the_graph():
     w = torch.tensor(0.5, requires_grad=True)
-    traj = S.run(lambda k, y: S.SCHEMES["rk4"](lambda z: (w * z[0],), y, 0.1), (torch.ones(1),), 10,
-                 names=("x",), dt=0.1, grad=True, check_records=False)
+    traj = S.run(
+        lambda k, y: S.SCHEMES["rk4"](lambda z: (w * z[0],), y, 0.1),
+        (torch.ones(1),),
+        10,
+        names=("x",),
+        dt=0.1,
+        grad=True,
+        check_records=False,
+    )
     (g,) = torch.autograd.grad(traj.last.sum(), w)
     assert abs(g.item() - math.exp(0.5)) < 1e-6  # d/dw exp(w t) at t = 1
 
@@ -110,7 +117,11 @@ def test_one_stepping_loop():
     # only the core runs a progress bar over steps; the dynamics modules write steps, not loops
     for path in LIB.glob("*.py"):
         tree = ast.parse(path.read_text())
-        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "tqdm.auto"
-                 for a in n.names}
+        names = {
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "tqdm.auto"
+            for a in n.names
+        }
         if path.stem in ("ode_optimizers", "adam", "batches", "particles", "control"):
             assert not names, f"{path.name} runs its own loop with a progress bar"

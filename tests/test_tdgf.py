@@ -329,8 +329,17 @@ def test_increment_form_composes_and_its_energy_is_the_step_energy():
     m = pp.BlackScholes()
     seen = []
     res = tdgf.tdgf_solve(
-        m, T=0.2, n_steps=3, iters=10, points=200, net=tdgf.make_net(m, 8, 1, gated=False), fit_iters=20,
-        first_iters=20, increments=True, increment_scale=0.1, progress=False,
+        m,
+        T=0.2,
+        n_steps=3,
+        iters=10,
+        points=200,
+        net=tdgf.make_net(m, 8, 1, gated=False),
+        fit_iters=20,
+        first_iters=20,
+        increments=True,
+        increment_scale=0.1,
+        progress=False,
         callback=lambda k, net: seen.append(net),
     )
     assert res.increment_scale == 0.1 and len(res.states) == 3
@@ -375,9 +384,10 @@ def test_dgm_boundary_term_is_the_zero_flux_penalty():
         return pricing.bs_call(z[:, 1], m.K, m.r, m.sigma, z[:, 0].clamp_min(1e-3))
 
     for u, expect_zero in ((flat, True), (call, False)):
-        extra = (tdgf.dgm_loss(u, m, inner, w_in, x0, w0, boundary=(zb, wb, nb)) - tdgf.dgm_loss(
-            u, m, inner, w_in, x0, w0
-        )).detach()
+        extra = (
+            tdgf.dgm_loss(u, m, inner, w_in, x0, w0, boundary=(zb, wb, nb))
+            - tdgf.dgm_loss(u, m, inner, w_in, x0, w0)
+        ).detach()
         assert (abs(extra.item()) < 1e-14) == expect_zero
     with pytest.raises(ValueError, match="boundary"):
         tdgf.dgm_solve(m, sampling="mc", boundary=True)
@@ -387,8 +397,15 @@ def test_dgm_callback_counts_evaluations():
     m = pp.BlackScholes()
     calls = []
     res = tdgf.dgm_solve(
-        m, T=0.2, iters=5, points=(4, 20), sampling="grid", net=tdgf.make_net(m, 8, 1, time_input=0.2),
-        boundary=True, callback=lambda n, loss, net: calls.append((n, loss)), progress=False,
+        m,
+        T=0.2,
+        iters=5,
+        points=(4, 20),
+        sampling="grid",
+        net=tdgf.make_net(m, 8, 1, time_input=0.2),
+        boundary=True,
+        callback=lambda n, loss, net: calls.append((n, loss)),
+        progress=False,
     )
     assert [n for n, _ in calls] == list(range(1, len(res.losses) + 1))
     assert [loss for _, loss in calls] == res.losses

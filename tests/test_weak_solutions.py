@@ -62,13 +62,15 @@ def test_kruzkov_inequality_holds_for_weak_solution_and_fails_otherwise():
         (lambda: ws.smoothed_abs_flow(1.0, 1.0, -1.0), "eps"),
         (lambda: ws.smoothed_abs_flow(float("nan"), 1.0, 0.1), "NaN"),
         (
-            lambda: ws.kruzkov_functional(torch.zeros(3), torch.arange(3.0), 0.0, torch.zeros(2),
-                                          -torch.ones(3), torch.zeros(3)),
+            lambda: ws.kruzkov_functional(
+                torch.zeros(3), torch.arange(3.0), 0.0, torch.zeros(2), -torch.ones(3), torch.zeros(3)
+            ),
             "non-negative",
         ),
         (
-            lambda: ws.kruzkov_functional(torch.zeros(4), torch.arange(3.0), 0.0, torch.zeros(2),
-                                          torch.ones(3), torch.zeros(3)),
+            lambda: ws.kruzkov_functional(
+                torch.zeros(4), torch.arange(3.0), 0.0, torch.zeros(2), torch.ones(3), torch.zeros(3)
+            ),
             "grid",
         ),
     ],

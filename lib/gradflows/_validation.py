@@ -57,8 +57,10 @@ def check_prob(name: str, value: float) -> float:
 
 def check_int(name: str, value: int, minimum: int = 1) -> int:
     """Return ``value`` or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | torch.SymInt) and not (
-        hasattr(value, "__index__")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | torch.SymInt)
+        and not (hasattr(value, "__index__"))
     ):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     v = int(value)
@@ -95,8 +97,7 @@ def check_ndim(name: str, x: torch.Tensor, ndims: int | Sequence[int]) -> torch.
     allowed = (ndims,) if isinstance(ndims, int) else tuple(ndims)
     if x.ndim not in allowed:
         raise ValueError(
-            f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
-            f"got shape {tuple(x.shape)}"
+            f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {tuple(x.shape)}"
         )
     return x
 

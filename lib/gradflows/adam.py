@@ -117,6 +117,7 @@ def adam(
             "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
             "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
         )
+
     def step(n: int, state):
         W, m, v = state  # m = -Z and v = D, updated in place as torch.optim.Adam does
         g = grad(W)

@@ -29,9 +29,7 @@ def _check_data(X, Y, alpha):
     X = check_finite("X", check_ndim("X", as_tensor("X", X), 2))
     Y = check_finite("Y", check_ndim("Y", as_tensor("Y", Y, X.dtype), 2))
     if Y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"X and Y must have the same number of rows (samples): {X.shape[0]} vs {Y.shape[0]}"
-        )
+        raise ValueError(f"X and Y must have the same number of rows (samples): {X.shape[0]} vs {Y.shape[0]}")
     if alpha is None:
         alpha = torch.ones(X.shape[0], dtype=X.dtype, device=X.device)
     else:
@@ -158,8 +156,17 @@ def random_batch_splitting(
                 W = torch.baddbmm(W, W, Ab[:, r], alpha=-dts[k]).add_(Cb[:, r], alpha=dts[k])
         return (W,)
 
-    traj = run(epoch, (W,), n_epochs, names=("W",), dt=lambda k: dts[k], progress=progress,
-               desc="random batch splitting", unit="epoch", advice="reduce dt")
+    traj = run(
+        epoch,
+        (W,),
+        n_epochs,
+        names=("W",),
+        dt=lambda k: dts[k],
+        progress=progress,
+        desc="random batch splitting",
+        unit="epoch",
+        advice="reduce dt",
+    )
     if n_draws is None:  # one chain: drop the chain dimension
         return Trajectory(traj.times, (traj.W[:, 0],), None, (traj.last[0],), ("W",))
     return traj

@@ -51,8 +51,15 @@ def _record(claim: str, what: str, value: float, bound: float, relation: str, us
     )
     log = os.environ.get("GRADFLOWS_CLAIMS_LOG", "").strip()
     if log:
-        line = {"claim": claim, "what": what, "value": value, "bound": bound, "relation": relation,
-                "used": used, "seed": base_seed()}
+        line = {
+            "claim": claim,
+            "what": what,
+            "value": value,
+            "bound": bound,
+            "relation": relation,
+            "used": used,
+            "seed": base_seed(),
+        }
         with open(log, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
     if not ok:
@@ -80,8 +87,14 @@ def check_close(claim: str, value: float, target: float, tol: float, what: str =
     value, target, tol = _number("value", value), _number("target", target), _number("tol", tol)
     if tol <= 0:
         raise ValueError(f"tol must be positive, got {tol}")
-    _record(claim, f"{what}, target {target:.4g}".lstrip(", "), value, tol, "|. - target| <=",
-                   abs(value - target) / tol)
+    _record(
+        claim,
+        f"{what}, target {target:.4g}".lstrip(", "),
+        value,
+        tol,
+        "|. - target| <=",
+        abs(value - target) / tol,
+    )
 
 
 _GLUE_PREFIX = "application/papermill.record/"  # MyST-NB's mime prefix for hidden glue outputs

@@ -234,10 +234,19 @@ def flow(
             state = step(f, state, dt)
         return state
 
-    return run(cell, (x0.to(controls.w),), controls.n_layers, names=("x",), dt=controls.h,
-               record_every=1 if record else None, desc="controlled flow", grad=True, progress=False,
-               check_records=False,
-               advice="the controls are too large for this step size (more substeps or layers)")
+    return run(
+        cell,
+        (x0.to(controls.w),),
+        controls.n_layers,
+        names=("x",),
+        dt=controls.h,
+        record_every=1 if record else None,
+        desc="controlled flow",
+        grad=True,
+        progress=False,
+        check_records=False,
+        advice="the controls are too large for this step size (more substeps or layers)",
+    )
 
 
 # --- norms of the controls ---------------------------------------------------------

@@ -196,8 +196,14 @@ def exercises(nb: dict) -> list[Exercise]:
 
 
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": SCHEMA_VERSION,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": SCHEMA_VERSION,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return meta
@@ -255,45 +261,81 @@ def convert(nb: dict, name: str, path: str = "") -> dict:
     out = copy.deepcopy(nb)
     out["metadata"].pop("coursework", None)
     cells, n_sol, n_test = [], {}, {}
-    title = next((_source(c).split("\n")[0].lstrip("# ").strip() for c in nb["cells"]
-                  if c["cell_type"] == "markdown" and _source(c).startswith("# ")), name)
-    cells.append(_markdown(HEADER.format(title=title, path=path or name),
-                           _meta(f"{name}-header", grade=False, solution=False, locked=True)))
+    title = next(
+        (
+            _source(c).split("\n")[0].lstrip("# ").strip()
+            for c in nb["cells"]
+            if c["cell_type"] == "markdown" and _source(c).startswith("# ")
+        ),
+        name,
+    )
+    cells.append(
+        _markdown(
+            HEADER.format(title=title, path=path or name),
+            _meta(f"{name}-header", grade=False, solution=False, locked=True),
+        )
+    )
     for idx, cell in enumerate(nb["cells"]):
         tags = _tags(cell)
         if cell["cell_type"] == "markdown":
             segs = _segments(_source(cell))
             if not any(s[0] in ("exercise", "solution") for s in segs):
-                cells.append(_markdown(_source(cell), _meta(f"{name}-md{idx}", grade=False, solution=False,
-                                                            locked=True)))
+                cells.append(
+                    _markdown(
+                        _source(cell), _meta(f"{name}-md{idx}", grade=False, solution=False, locked=True)
+                    )
+                )
                 continue
             for seg in segs:
                 if seg[0] == "solution":
                     ex = next(e for e in exs if e.label == seg[1])
-                    cells.append(_markdown(seg[2], _meta(f"{ex.label}-answer", grade=True, solution=True,
-                                                         locked=False, points=ex.manual_points)))
+                    cells.append(
+                        _markdown(
+                            seg[2],
+                            _meta(
+                                f"{ex.label}-answer",
+                                grade=True,
+                                solution=True,
+                                locked=False,
+                                points=ex.manual_points,
+                            ),
+                        )
+                    )
                 else:
                     text = _render(seg)
                     if text.strip():
-                        cells.append(_markdown(text, _meta(f"{name}-md{idx}-{len(cells)}", grade=False,
-                                                           solution=False, locked=True)))
+                        cells.append(
+                            _markdown(
+                                text,
+                                _meta(
+                                    f"{name}-md{idx}-{len(cells)}", grade=False, solution=False, locked=True
+                                ),
+                            )
+                        )
             continue
-        new = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-               "source": _source(cell)}
+        new = {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": _source(cell),
+        }
         if "solution" in tags:
             ex = owner[idx]
             n_sol[ex.label] = n_sol.get(ex.label, 0) + 1
             task, body = _split_task(_source(cell))
             new["source"] = f"{task}\n### BEGIN SOLUTION\n{body}\n### END SOLUTION"
-            new["metadata"]["nbgrader"] = _meta(f"{ex.label}-code{n_sol[ex.label]}", grade=False,
-                                                solution=True, locked=False)
+            new["metadata"]["nbgrader"] = _meta(
+                f"{ex.label}-code{n_sol[ex.label]}", grade=False, solution=True, locked=False
+            )
         elif "hidden-test" in tags:
             ex = owner[idx]
             n_test[ex.label] = n_test.get(ex.label, 0) + 1
             pts = cell["metadata"]["coursework"]["points"]
             new["source"] = f"### BEGIN HIDDEN TESTS\n{_source(cell)}\n### END HIDDEN TESTS"
-            new["metadata"]["nbgrader"] = _meta(f"{ex.label}-test{n_test[ex.label]}", grade=True,
-                                                solution=False, locked=True, points=pts)
+            new["metadata"]["nbgrader"] = _meta(
+                f"{ex.label}-test{n_test[ex.label]}", grade=True, solution=False, locked=True, points=pts
+            )
         else:
             new["metadata"]["nbgrader"] = _meta(f"{name}-code{idx}", grade=False, solution=False, locked=True)
         cells.append(new)
@@ -408,7 +450,8 @@ def build_course(
     if w.changed:
         raise CourseworkError(
             "these files were changed since they were generated and would be overwritten: "
-            + ", ".join(sorted(w.changed)) + f" (under {out}). Move them away, or regenerate with FORCE=1 "
+            + ", ".join(sorted(w.changed))
+            + f" (under {out}). Move them away, or regenerate with FORCE=1 "
             "(make coursework FORCE=1, or --force)."
         )
     if "nbgrader_config.py" not in w.manifest or force or not (out / "nbgrader_config.py").exists():
@@ -421,8 +464,9 @@ def build_course(
         for a in plan:
             res = api.generate_assignment(a, force=True, create=True)
             if not res["success"]:
-                raise CourseworkError(f"nbgrader generate_assignment {a} failed:\n{res.get('log', '')}"
-                                      f"{res.get('error', '')}")
+                raise CourseworkError(
+                    f"nbgrader generate_assignment {a} failed:\n{res.get('log', '')}{res.get('error', '')}"
+                )
         for rel in release:
             w.record(rel)
         w.save()
@@ -434,8 +478,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gradflows.coursework", description=__doc__.split("\n")[0])
     ap.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook under notebooks/)")
     ap.add_argument("--out", default="_build/coursework", help="course folder (default: _build/coursework)")
-    ap.add_argument("--by", choices=("notebook", "part"), default="notebook",
-                    help="one assignment per notebook (default) or per part")
+    ap.add_argument(
+        "--by",
+        choices=("notebook", "part"),
+        default="notebook",
+        help="one assignment per notebook (default) or per part",
+    )
     ap.add_argument("--force", action="store_true", help="overwrite files changed since they were generated")
     args = ap.parse_args(argv)
     nbs = [Path(p) for p in args.notebooks] or sorted(Path("notebooks").glob("*/*.ipynb"))
@@ -445,8 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make coursework: {e}", file=sys.stderr)
         return 2
     n = sum(len(v) for v in plan.values())
-    print(f"{len(plan)} assignments ({n} notebooks) in {args.out}: instructor versions in source/, "
-          f"student versions in release/. See 'Teach with it' in book/how-to-use.md for the next steps.")
+    print(
+        f"{len(plan)} assignments ({n} notebooks) in {args.out}: instructor versions in source/, "
+        f"student versions in release/. See 'Teach with it' in book/how-to-use.md for the next steps."
+    )
     return 0
 
 

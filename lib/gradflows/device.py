@@ -35,7 +35,14 @@ import numpy as np
 import torch
 
 __all__ = [
-    "get_device", "base_seed", "seed", "generator", "numpy_rng", "scale", "by_scale", "show_progress",
+    "get_device",
+    "base_seed",
+    "seed",
+    "generator",
+    "numpy_rng",
+    "scale",
+    "by_scale",
+    "show_progress",
     "widgets_live",
 ]
 

@@ -340,8 +340,16 @@ def w2_gaussian(
     return val.clamp_min(0).sqrt()
 
 
-def tdgf_energy(u: torch.Tensor, grad_u: torch.Tensor, u_prev: torch.Tensor, F_prev: torch.Tensor,
-                A: torch.Tensor, weights: torch.Tensor, h: float, r: float) -> torch.Tensor:
+def tdgf_energy(
+    u: torch.Tensor,
+    grad_u: torch.Tensor,
+    u_prev: torch.Tensor,
+    F_prev: torch.Tensor,
+    A: torch.Tensor,
+    weights: torch.Tensor,
+    h: float,
+    r: float,
+) -> torch.Tensor:
     """Quadrature of the TDGF step energy at points ``x_q`` with weights ``w_q``::
 
         I^k(u) = sum_q w_q [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + F(U^{k-1}) u ) ],
@@ -365,8 +373,15 @@ def tdgf_energy(u: torch.Tensor, grad_u: torch.Tensor, u_prev: torch.Tensor, F_p
     return (weights * dens).sum()
 
 
-def dgm_residual(u_t: torch.Tensor, grad_u: torch.Tensor, hess_u: torch.Tensor, u: torch.Tensor,
-                 A: torch.Tensor, mu: torch.Tensor, r: float) -> torch.Tensor:
+def dgm_residual(
+    u_t: torch.Tensor,
+    grad_u: torch.Tensor,
+    hess_u: torch.Tensor,
+    u: torch.Tensor,
+    A: torch.Tensor,
+    mu: torch.Tensor,
+    r: float,
+) -> torch.Tensor:
     """Pointwise residual of the pricing PDE in non-divergence form (the Deep Galerkin Method)::
 
         u_tau - tr(A D^2 u) - mu . grad u + r u.

@@ -107,9 +107,7 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Evaluate the network on ``x`` of shape ``(..., a_0)``."""
         if x.shape[-1:] != (self.sizes[0],):
-            raise ValueError(
-                f"input must have last dimension {self.sizes[0]}, got shape {tuple(x.shape)}"
-            )
+            raise ValueError(f"input must have last dimension {self.sizes[0]}, got shape {tuple(x.shape)}")
         h = x
         for layer in self.layers[:-1]:
             h = self._act(layer(h))
@@ -168,9 +166,17 @@ class DGMNet(nn.Module):
     Notebooks ``05-tdgf/02-tdgf-vs-dgm`` and ``05-tdgf/03-dimension``.
     """
 
-    def __init__(self, d_in: int, width: int = 50, layers: int = 3, center: Sequence[float] | None = None,
-                 scale: Sequence[float] | None = None, gated: bool = True, dtype: torch.dtype | None = None,
-                 device: torch.device | str | None = None) -> None:
+    def __init__(
+        self,
+        d_in: int,
+        width: int = 50,
+        layers: int = 3,
+        center: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
+        gated: bool = True,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
         super().__init__()
         try:
             d_in, width, layers = operator.index(d_in), operator.index(width), operator.index(layers)
@@ -224,9 +230,16 @@ class MeanFieldNet(nn.Module):
     (claim TDGF-7, notebook ``05-tdgf/04-why-training-converges``). Output shape ``(n,)``.
     """
 
-    def __init__(self, N: int, delta: float = 0.75, d_in: int = 1, activation: str = "tanh",
-                 dtype: torch.dtype | None = None, device: torch.device | str | None = None,
-                 generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        N: int,
+        delta: float = 0.75,
+        d_in: int = 1,
+        activation: str = "tanh",
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__()
         try:
             N, d_in = operator.index(N), operator.index(d_in)

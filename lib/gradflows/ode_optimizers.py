@@ -90,8 +90,7 @@ def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
             value = J(w)
             if value.shape != w.shape[:-1]:
                 raise ValueError(
-                    f"J must map shape (..., q) to (...): got {tuple(value.shape)} "
-                    f"for input {tuple(w.shape)}"
+                    f"J must map shape (..., q) to (...): got {tuple(value.shape)} for input {tuple(w.shape)}"
                 )
             (g,) = torch.autograd.grad(value.sum(), w)
         return g
@@ -271,9 +270,7 @@ def _prepare_state(flow: Flow, state0) -> State:
         state0 = (state0,)
     state = tuple(as_tensor(f"state0[{i}]", s) for i, s in enumerate(state0))
     if len(state) != flow.n_vars:
-        raise ValueError(
-            f"{flow.name} needs a state of {flow.n_vars} tensor(s), got {len(state)}"
-        )
+        raise ValueError(f"{flow.name} needs a state of {flow.n_vars} tensor(s), got {len(state)}")
     shape = state[0].shape
     if state[0].ndim == 0:
         raise ValueError("state tensors must have shape (..., q) with q >= 1, got a scalar")

@@ -39,8 +39,17 @@ from ._validation import (
 from .nets import ACTIVATIONS
 from .ode_optimizers import autograd_gradient
 
-__all__ = ["langevin", "with_bias", "MF_ACTIVATIONS", "mf_features", "mf_output", "mf_loss",
-           "mf_flat_derivative", "mf_drift", "mean_field_langevin"]
+__all__ = [
+    "langevin",
+    "with_bias",
+    "MF_ACTIVATIONS",
+    "mf_features",
+    "mf_output",
+    "mf_loss",
+    "mf_flat_derivative",
+    "mf_drift",
+    "mean_field_langevin",
+]
 
 Tensor = torch.Tensor
 
@@ -65,9 +74,21 @@ _KERNELS = {
 }
 
 
-def _euler_maruyama(x0: Tensor, field: Callable[[Tensor, int], Tensor], coef: float, sigma: float,
-                    dt: float, n_steps: int, record_every: int | None, stats, generator,
-                    noise_chunk: int | None, noise: Tensor | None, progress, desc: str) -> Trajectory:
+def _euler_maruyama(
+    x0: Tensor,
+    field: Callable[[Tensor, int], Tensor],
+    coef: float,
+    sigma: float,
+    dt: float,
+    n_steps: int,
+    record_every: int | None,
+    stats,
+    generator,
+    noise_chunk: int | None,
+    noise: Tensor | None,
+    progress,
+    desc: str,
+) -> Trajectory:
     """``X_{k+1} = X_k + coef field(X_k, k) + sigma sqrt(dt) xi_k`` for ``k < n_steps``, in place.
 
     ``xi_k`` is ``noise[k]`` when given, else drawn ``chunk`` steps at a time (already scaled by
@@ -91,9 +112,18 @@ def _euler_maruyama(x0: Tensor, field: Callable[[Tensor, int], Tensor], coef: fl
             x.add_(noise[k], alpha=s)
         return (x,)
 
-    return run(step, (x0,), n_steps, names=("X",), dt=dt, record_every=record_every,
-               stats=None if stats is None else (lambda y: stats(y[0])), progress=progress, desc=desc,
-               advice=f"try a smaller dt (now {dt:g})")
+    return run(
+        step,
+        (x0,),
+        n_steps,
+        names=("X",),
+        dt=dt,
+        record_every=record_every,
+        stats=None if stats is None else (lambda y: stats(y[0])),
+        progress=progress,
+        desc=desc,
+        advice=f"try a smaller dt (now {dt:g})",
+    )
 
 
 def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk):
@@ -103,8 +133,9 @@ def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk):
     if record_every is not None:
         record_every = check_int("record_every", record_every)
     if stats is not None and (not callable(stats) or record_every is None):
-        raise ValueError("stats must be a callable X -> tensor, recorded every record_every steps: "
-                         "give record_every too")
+        raise ValueError(
+            "stats must be a callable X -> tensor, recorded every record_every steps: give record_every too"
+        )
     if noise_chunk is not None:
         noise_chunk = check_int("noise_chunk", noise_chunk)
     return sigma, dt, n_steps, record_every, noise_chunk
@@ -171,8 +202,21 @@ def langevin(
     x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
     check_generator(generator, x0.device, "the particles")
     g = grad if grad is not None else autograd_gradient(f)
-    return _euler_maruyama(x0, lambda x, _k: g(x), -dt, sigma, dt, n_steps, record_every, stats,
-                           generator, noise_chunk, None, progress, "langevin")
+    return _euler_maruyama(
+        x0,
+        lambda x, _k: g(x),
+        -dt,
+        sigma,
+        dt,
+        n_steps,
+        record_every,
+        stats,
+        generator,
+        noise_chunk,
+        None,
+        progress,
+        "langevin",
+    )
 
 
 # --- mean-field two-layer network -------------------------------------------------------------
@@ -190,8 +234,10 @@ def _check_net(X, Z, Y=None, activation: str = "tanh", chunk=None):
         raise ValueError(f"X must have shape (N, 1 + D) with D >= 1 (column 0 is c), got {tuple(X.shape)}")
     Z = check_finite("Z", check_ndim("Z", as_tensor("Z", Z, X.dtype), 2))
     if Z.shape[1] != X.shape[1] - 1 or Z.device != X.device:
-        raise ValueError(f"Z must have shape (M, {X.shape[1] - 1}) on {X.device} to match X, "
-                         f"got {tuple(Z.shape)} on {Z.device}")
+        raise ValueError(
+            f"Z must have shape (M, {X.shape[1] - 1}) on {X.device} to match X, "
+            f"got {tuple(Z.shape)} on {Z.device}"
+        )
     if Y is not None:
         Y = check_finite("Y", check_ndim("Y", as_tensor("Y", Y, X.dtype), 1))
         if Y.shape[0] != Z.shape[0] or Y.device != X.device:
@@ -212,9 +258,7 @@ def mf_features(X: Tensor, Z: Tensor, activation: str = "tanh") -> Tensor:
     return X[:, :1] * ACTIVATIONS[activation](X[:, 1:] @ Z.T)
 
 
-def mf_flat_derivative(
-    X: Tensor, Z: Tensor, Y: Tensor, points: Tensor, activation: str = "tanh"
-) -> Tensor:
+def mf_flat_derivative(X: Tensor, Z: Tensor, Y: Tensor, points: Tensor, activation: str = "tanh") -> Tensor:
     """The flat derivative ``dF/dm(m^N, x) = -mean_data (y - f_X(z)) phi_hat(x, z)`` at ``points``.
 
     ``F(m) = 1/2 mean_data (y - int phi_hat dm)^2`` and ``m^N`` the empirical measure of the
@@ -377,8 +421,9 @@ def mean_field_langevin(
     if noise is not None:
         noise = check_finite("noise", as_tensor("noise", noise, X0.dtype))
         if noise.shape != (n_steps, *X0.shape) or noise.device != X0.device:
-            raise ValueError(f"noise must have shape {(n_steps, *X0.shape)} on {X0.device}, "
-                             f"got {tuple(noise.shape)}")
+            raise ValueError(
+                f"noise must have shape {(n_steps, *X0.shape)} on {X0.device}, got {tuple(noise.shape)}"
+            )
     shrink = -0.5 * sigma**2
 
     def field(x: Tensor, _k: int) -> Tensor:
@@ -389,5 +434,18 @@ def mean_field_langevin(
             d = _drift(x, Z[idx], Y[idx], activation, chunk)
         return d.add_(x, alpha=shrink) if shrink else d
 
-    return _euler_maruyama(X0, field, dt, sigma, dt, n_steps, record_every, stats, generator, None,
-                           noise, progress, "mean-field Langevin")
+    return _euler_maruyama(
+        X0,
+        field,
+        dt,
+        sigma,
+        dt,
+        n_steps,
+        record_every,
+        stats,
+        generator,
+        None,
+        noise,
+        progress,
+        "mean-field Langevin",
+    )

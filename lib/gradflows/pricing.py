@@ -180,8 +180,6 @@ def correlated_vol(vols: torch.Tensor, rho: Arg) -> torch.Tensor:
     return v[:, None] * L
 
 
-
-
 def _sampler(S0, r, sigma, tau, mu):
     """Validate once; return ``(draw, r, tau, device)``, ``draw(n, generator)`` giving ``(n, d)`` samples."""
     S0 = _spot(S0, 1)
@@ -305,8 +303,9 @@ def arithmetic_basket_payoff(K: float, weights: torch.Tensor | None = None) -> P
     return payoff
 
 
-def heston_call(S: Arg, V: Arg, K: float, r: float, kappa: float, theta: float, eta: float, rho: float,
-                tau: float) -> torch.Tensor:
+def heston_call(
+    S: Arg, V: Arg, K: float, r: float, kappa: float, theta: float, eta: float, rho: float, tau: float
+) -> torch.Tensor:
     """Heston call price from QuantLib's ``AnalyticHestonEngine`` (an independent reference).
 
     Model ``dS = r S dt + sqrt(V) S dW``, ``dV = kappa (theta - V) dt + eta sqrt(V) dB``,

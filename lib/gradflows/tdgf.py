@@ -507,8 +507,10 @@ def dgm_solve(
         n_iter = iters if optimizer == "adam" else chunk
         losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)
         if not math.isfinite(losses[-1]):
-            raise DivergenceError(f"the DGM loss became {losses[-1]} after {len(losses)} iterations; "
-                                  "lower lr or check the model")
+            raise DivergenceError(
+                f"the DGM loss became {losses[-1]} after {len(losses)} iterations; "
+                "lower lr or check the model"
+            )
     return DGMResult(model, net, T, losses, time.perf_counter() - t0)
 
 

@@ -99,8 +99,8 @@ def kruzkov_functional(
     if bool((phi < 0).any()):
         raise ValueError("test functions phi must be non-negative")
     wy = w[None, :] - y[:, None]  # (p, m)
-    integrand = (0.5 * wy**2)[None] * dphi[:, None, :] + (
-        y.abs()[:, None] - w.abs()[None, :]
-    )[None] * phi[:, None, :]  # (k, p, m)
+    integrand = (0.5 * wy**2)[None] * dphi[:, None, :] + (y.abs()[:, None] - w.abs()[None, :])[None] * phi[
+        :, None, :
+    ]  # (k, p, m)
     integral = torch.trapezoid(integrand, t, dim=-1)
     return integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]

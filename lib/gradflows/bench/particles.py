@@ -84,15 +84,17 @@ def bench_langevin(
     out: dict[str, object] = {}
 
     def ours():
-        out["ours_x"] = P.langevin(x0, sigma, dt, n_steps, grad=_double_well_grad, generator=gen,
-                                   progress=False).last
+        out["ours_x"] = P.langevin(
+            x0, sigma, dt, n_steps, grad=_double_well_grad, generator=gen, progress=False
+        ).last
 
     sde = _DoubleWellSDE(sigma)
 
     def peer(steps: int = n_steps):
         ts = torch.tensor([0.0, steps * dt], dtype=dtype, device=device)
-        bm = torchsde.BrownianInterval(t0=0.0, t1=ts[-1].item(), size=(n_paths, 1), dtype=dtype,
-                                       device=device, entropy=1234)
+        bm = torchsde.BrownianInterval(
+            t0=0.0, t1=ts[-1].item(), size=(n_paths, 1), dtype=dtype, device=device, entropy=1234
+        )
         with torch.no_grad():
             out["torchsde_x"] = torchsde.sdeint(sde, x0, ts, method="euler", dt=dt, bm=bm)[-1]
 
@@ -100,9 +102,16 @@ def bench_langevin(
     peer(max(1, n_steps // 50))  # warm-up on a short run: a full one would double the cost
     t_peer = _best(peer, device, max(1, repeat - 1), warmup=False)
     return {
-        "n_paths": n_paths, "n_steps": n_steps, "dt": dt, "sigma": sigma, "dtype": dtype,
-        "gradflows.langevin s": t_ours, "torchsde.sdeint s": t_peer, "speed-up": t_peer / t_ours,
-        "ours": _moments(out["ours_x"]), "torchsde": _moments(out["torchsde_x"]),
+        "n_paths": n_paths,
+        "n_steps": n_steps,
+        "dt": dt,
+        "sigma": sigma,
+        "dtype": dtype,
+        "gradflows.langevin s": t_ours,
+        "torchsde.sdeint s": t_peer,
+        "speed-up": t_peer / t_ours,
+        "ours": _moments(out["ours_x"]),
+        "torchsde": _moments(out["torchsde_x"]),
     }
 
 
@@ -163,25 +172,36 @@ def bench_mean_field_step(
         Z = P.with_bias(torch.randn(M, D - 1, dtype=dtype, device=device, generator=g))
         Y = torch.sin(3 * Z[:, 0])
         t_drift = _best(lambda X=X, Z=Z, Y=Y: P.mf_drift(X, Z, Y, activation), device, repeat)
-        t_step = _best(lambda X=X, Z=Z, Y=Y, g=g: P.mean_field_langevin(
-            X, Z, Y, 0.1, 0.1, 1, activation=activation, generator=g, progress=False), device, repeat)
+        t_step = _best(
+            lambda X=X, Z=Z, Y=Y, g=g: P.mean_field_langevin(
+                X, Z, Y, 0.1, 0.1, 1, activation=activation, generator=g, progress=False
+            ),
+            device,
+            repeat,
+        )
         nbytes = passes * torch.finfo(dtype).bits // 8
         res[dtype] = {
-            "drift s": t_drift, "step s": t_step,
-            "GFLOP/s": flops / t_drift / 1e9, "GB/s": nbytes / t_drift / 1e9,
+            "drift s": t_drift,
+            "step s": t_step,
+            "GFLOP/s": flops / t_drift / 1e9,
+            "GB/s": nbytes / t_drift / 1e9,
         }
     return res
 
 
-
-
 def _print_langevin(r: dict) -> None:
-    print(f"Langevin, double well (x^2-1)^2/4 from x0 = -1, {r['n_paths']:,} paths x {r['n_steps']} "
-          f"Euler-Maruyama steps, dt = {r['dt']:g}, sigma = {r['sigma']:g}, {str(r['dtype'])[6:]}:")
-    for name, key, stats in (("gradflows.langevin", "gradflows.langevin s", r["ours"]),
-                             ("torchsde.sdeint(euler)", "torchsde.sdeint s", r["torchsde"])):
-        print(f"  {name:24s} {r[key]:8.3f} s   E[x^2] = {stats['mean x^2']:.4f} +- {stats['se x^2']:.4f}"
-              f"   P(x>0) = {stats['P(x > 0)']:.4f} +- {stats['se P']:.4f}")
+    print(
+        f"Langevin, double well (x^2-1)^2/4 from x0 = -1, {r['n_paths']:,} paths x {r['n_steps']} "
+        f"Euler-Maruyama steps, dt = {r['dt']:g}, sigma = {r['sigma']:g}, {str(r['dtype'])[6:]}:"
+    )
+    for name, key, stats in (
+        ("gradflows.langevin", "gradflows.langevin s", r["ours"]),
+        ("torchsde.sdeint(euler)", "torchsde.sdeint s", r["torchsde"]),
+    ):
+        print(
+            f"  {name:24s} {r[key]:8.3f} s   E[x^2] = {stats['mean x^2']:.4f} +- {stats['se x^2']:.4f}"
+            f"   P(x>0) = {stats['P(x > 0)']:.4f} +- {stats['se P']:.4f}"
+        )
     print(f"  speed-up over torchsde: {r['speed-up']:.1f}x")
 
 
@@ -201,14 +221,18 @@ def main(argv: list[str] | None = None) -> None:
         peak, bw = matmul_peak(dev, mm_n), stream_bandwidth(dev, mbytes)
         res = bench_mean_field_step(dev, size, size)
         print(f"Mean-field drift, N = M = {size} neurons x data, D = 3 (2 inputs + bias), tanh:")
-        print(f"  machine: matmul {mm_n}^2 {peak[torch.float32]:.1f} GFLOP/s (float32), "
-              f"{peak[torch.float64]:.1f} GFLOP/s (float64); stream copy {bw['copy']:.1f} GB/s, "
-              f"add {bw['add']:.1f} GB/s ({mbytes} MB arrays)")
+        print(
+            f"  machine: matmul {mm_n}^2 {peak[torch.float32]:.1f} GFLOP/s (float32), "
+            f"{peak[torch.float64]:.1f} GFLOP/s (float64); stream copy {bw['copy']:.1f} GB/s, "
+            f"add {bw['add']:.1f} GB/s ({mbytes} MB arrays)"
+        )
         for dtype, v in res.items():
             name = str(dtype).removeprefix("torch.")
-            print(f"  {name:8s} mf_drift {v['drift s'] * 1e3:8.2f} ms  {v['GFLOP/s']:7.1f} GFLOP/s "
-                  f"({v['GFLOP/s'] / peak[dtype]:5.1%} of matmul)  {v['GB/s']:7.1f} GB/s   "
-                  f"full step {v['step s'] * 1e3:8.2f} ms")
+            print(
+                f"  {name:8s} mf_drift {v['drift s'] * 1e3:8.2f} ms  {v['GFLOP/s']:7.1f} GFLOP/s "
+                f"({v['GFLOP/s'] / peak[dtype]:5.1%} of matmul)  {v['GB/s']:7.1f} GB/s   "
+                f"full step {v['step s'] * 1e3:8.2f} ms"
+            )
 
 
 if __name__ == "__main__":

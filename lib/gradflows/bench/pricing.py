@@ -65,7 +65,11 @@ def _heston_error(model, price) -> float:
 
 
 HESTON_TDGF = {
-    "fit_iters": 300, "first_iters": 600, "iters": 100, "increments": True, "increment_scale": 0.005
+    "fit_iters": 300,
+    "first_iters": 600,
+    "iters": 100,
+    "increments": True,
+    "increment_scale": 0.005,
 }
 
 

@@ -74,8 +74,9 @@ def bench_integrate(device: torch.device, n: int, steps: int, n_scipy: int = 20)
 
     def peer():
         for w0 in starts:
-            scipy.integrate.solve_ivp(rhs, (0, steps * dt), np.concatenate([w0, [0, 0]]),
-                                      rtol=1e-8, atol=1e-10)
+            scipy.integrate.solve_ivp(
+                rhs, (0, steps * dt), np.concatenate([w0, [0, 0]]), rtol=1e-8, atol=1e-10
+            )
 
     return {
         "gradflows.integrate (rk4, batched)": _best(ours, device, 2) / n,
