@@ -7,6 +7,7 @@ from unittest import mock
 import pytest
 import torch
 from gradflows import landscapes as L
+from gradflows import mean_field as MF
 from gradflows import particles as P
 from gradflows.ode_optimizers import DivergenceError
 
@@ -129,7 +130,7 @@ def test_langevin_on_device(device):
 def _data(N=7, M=11, D=3, device="cpu", seed=0):
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(N, 1 + D, generator=g)
-    Z = P.with_bias(torch.randn(M, D - 1, generator=g))
+    Z = MF.with_bias(torch.randn(M, D - 1, generator=g))
     Y = torch.randn(M, generator=g)
     return X.to(device), Z.to(device), Y.to(device)
 
@@ -144,7 +145,7 @@ def _reference_output(X, Z, activation):
 
 def test_with_bias():
     Z = torch.randn(5, 2)
-    Zb = P.with_bias(Z)
+    Zb = MF.with_bias(Z)
     assert Zb.shape == (5, 3) and torch.equal(Zb[:, :2], Z) and torch.all(Zb[:, 2] == 1)
 
 
@@ -153,8 +154,8 @@ def test_output_and_loss_match_einsum(activation, device):
     X, Z, Y = _data(device=device)
     ref = _reference_output(X, Z, activation)
     for chunk in (None, 4):
-        assert torch.allclose(P.mf_output(X, Z, activation, chunk=chunk), ref, atol=1e-14, rtol=0)
-    loss = P.mf_loss(X, Z, Y, activation)
+        assert torch.allclose(MF.mf_output(X, Z, activation, chunk=chunk), ref, atol=1e-14, rtol=0)
+    loss = MF.mf_loss(X, Z, Y, activation)
     assert torch.allclose(loss, 0.5 * ((Y - ref) ** 2).mean(), atol=1e-14, rtol=0)
 
 
@@ -164,9 +165,9 @@ def test_drift_is_minus_N_times_autograd(activation, D, device):
     N = 9
     X, Z, Y = _data(N=N, M=23, D=D, device=device)
     Xr = X.clone().requires_grad_(True)
-    (g,) = torch.autograd.grad(P.mf_loss(Xr, Z, Y, activation), Xr)
+    (g,) = torch.autograd.grad(MF.mf_loss(Xr, Z, Y, activation), Xr)
     for chunk in (None, 5, 100):
-        drift = P.mf_drift(X, Z, Y, activation, chunk=chunk)
+        drift = MF.mf_drift(X, Z, Y, activation, chunk=chunk)
         assert drift.shape == X.shape
         assert torch.allclose(drift, -N * g, atol=1e-10, rtol=0)
 
@@ -179,7 +180,7 @@ def test_mean_field_langevin_is_noisy_gradient_descent(device):
     X = X0.clone()
     for k in range(n):
         Xr = X.clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(P.mf_loss(Xr, Z, Y), Xr)
+        (g,) = torch.autograd.grad(MF.mf_loss(Xr, Z, Y), Xr)
         X = X + tau * (-N * g - sigma**2 / 2 * X) + sigma * math.sqrt(tau) * xi[k]
     assert torch.allclose(path.last, X, atol=1e-10, rtol=0)
     assert path.X.shape == (5, N, 4) and torch.equal(path.X[0], X0)
@@ -194,7 +195,7 @@ def test_minibatch_step_uses_drawn_rows():
     )
     idx = torch.randint(40, (6,), generator=torch.Generator().manual_seed(5))
     Xr = X0.clone().requires_grad_(True)
-    (g,) = torch.autograd.grad(P.mf_loss(Xr, Z[idx], Y[idx], "sigmoid"), Xr)
+    (g,) = torch.autograd.grad(MF.mf_loss(Xr, Z[idx], Y[idx], "sigmoid"), Xr)
     assert torch.allclose(path.last, X0 - tau * N * g, atol=1e-12, rtol=0)
 
 
@@ -209,7 +210,7 @@ def test_minibatch_shapes_and_stats():
         12,
         minibatch=8,
         record_every=4,
-        stats=lambda X: torch.stack([P.mf_loss(X, Z, Y), X.square().mean()]),
+        stats=lambda X: torch.stack([MF.mf_loss(X, Z, Y), X.square().mean()]),
         generator=torch.Generator().manual_seed(0),
     )
     assert path.last.shape == (32, 4) and path.states is None and path.stats.shape == (4, 2)
@@ -232,15 +233,15 @@ def test_mean_field_divergence_is_reported():
 def test_mean_field_bad_input():
     X, Z, Y = _data()
     with pytest.raises(ValueError, match="Z must have shape"):
-        P.mf_drift(X, Z[:, :2], Y)
+        MF.mf_drift(X, Z[:, :2], Y)
     with pytest.raises(ValueError, match="Y must have shape"):
-        P.mf_drift(X, Z, Y[:5])
+        MF.mf_drift(X, Z, Y[:5])
     with pytest.raises(ValueError, match="activation"):
-        P.mf_output(X, Z, "softplus")
+        MF.mf_output(X, Z, "softplus")
     with pytest.raises(ValueError, match="X must have shape"):
-        P.mf_output(X[:, :1], Z)
+        MF.mf_output(X[:, :1], Z)
     with pytest.raises(ValueError, match="chunk"):
-        P.mf_drift(X, Z, Y, chunk=0)
+        MF.mf_drift(X, Z, Y, chunk=0)
     with pytest.raises(ValueError, match="dt"):
         P.mean_field_langevin(X, Z, Y, 0.1, 0.0, 3)
     with pytest.raises(ValueError, match="minibatch"):
@@ -254,25 +255,25 @@ def test_features_and_flat_derivative_against_autograd():
     X = torch.randn(7, 3, generator=g)
     Z = torch.randn(11, 2, generator=g)
     Y = torch.randn(11, generator=g)
-    feats = P.mf_features(X, Z)
-    torch.testing.assert_close(feats.mean(0), P.mf_output(X, Z), atol=1e-14, rtol=0)
+    feats = MF.mf_features(X, Z)
+    torch.testing.assert_close(feats.mean(0), MF.mf_output(X, Z), atol=1e-14, rtol=0)
     # the flat derivative is the derivative along mixtures: F((1-s) m + s delta_x) at s = 0
     pts = torch.randn(4, 3, generator=g)
-    flat = P.mf_flat_derivative(X, Z, Y, pts)
+    flat = MF.mf_flat_derivative(X, Z, Y, pts)
     for k in range(4):
 
         def F_mix(s, k=k):
-            out = (1 - s) * P.mf_output(X, Z) + s * P.mf_output(pts[k : k + 1], Z)
+            out = (1 - s) * MF.mf_output(X, Z) + s * MF.mf_output(pts[k : k + 1], Z)
             return 0.5 * ((Y - out) ** 2).mean()
 
         s = torch.tensor(0.0, requires_grad=True)
         (d,) = torch.autograd.grad(F_mix(s), s)
         # d/ds F((1-s)m + s delta_x) = dF/dm(m, x) - int dF/dm dm
-        mean_flat = P.mf_flat_derivative(X, Z, Y, X).mean()
+        mean_flat = MF.mf_flat_derivative(X, Z, Y, X).mean()
         assert float(d) == pytest.approx(float(flat[k] - mean_flat), abs=1e-12)
     # its gradient at the neurons is minus the drift
     pts = X.clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(P.mf_flat_derivative(X, Z, Y, pts).sum(), pts)
-    torch.testing.assert_close(-grad, P.mf_drift(X, Z, Y), atol=1e-12, rtol=0)
+    (grad,) = torch.autograd.grad(MF.mf_flat_derivative(X, Z, Y, pts).sum(), pts)
+    torch.testing.assert_close(-grad, MF.mf_drift(X, Z, Y), atol=1e-12, rtol=0)
     with pytest.raises(ValueError, match="points"):
-        P.mf_flat_derivative(X, Z, Y, torch.zeros(2, 4))
+        MF.mf_flat_derivative(X, Z, Y, torch.zeros(2, 4))

@@ -6,7 +6,7 @@ import gradflows as gf
 import numpy as np
 import pytest
 import torch
-from gradflows import energies, nets, pricing, tdgf
+from gradflows import dgm, finite_elements, nets, pricing, tdgf
 from gradflows import pricing_pdes as pp
 
 MODELS = [
@@ -160,7 +160,7 @@ def test_dgm_residual_vanishes_on_the_black_scholes_formula():
     (g,) = torch.autograd.grad(u.sum(), z, create_graph=True)
     (H,) = torch.autograd.grad(g[:, 1].sum(), z)
     x = z[:, 1:].detach()
-    res = energies.dgm_residual(
+    res = dgm.dgm_residual(
         g[:, 0].detach(), g[:, 1:].detach(), H[:, 1:, None], u.detach(), m.A(x), m.mu(x), m.r
     )
     assert float(res.abs().max()) < 1e-10
@@ -170,7 +170,7 @@ def test_tdgf_energy_identity_on_a_grid():
     """I(w) - I(w*) = (1 + h r)/2 |w - w*|^2 + h/2 |sqrt(A) grad(w - w*)|^2, discrete energy (TDGF-4)."""
     m = pp.BlackScholes()
     x = np.linspace(0.01, 3, 201)
-    M, S, B = tdgf.fem_matrices(m, x)
+    M, S, B = finite_elements.fem_matrices(m, x)
     h, U = 0.1, np.maximum(x - 1, 0)
     L = ((1 + h * m.r) * M + h * S).toarray()
     rhs = M @ U - h * (B @ U)
@@ -191,7 +191,7 @@ def test_fem_time_stepping_is_first_order():
     m = pp.BlackScholes()
     errs = []
     for steps in (10, 20, 40):
-        x, U = tdgf.fem_imex_1d(m, 1.0, steps, 2001)
+        x, U = finite_elements.fem_imex_1d(m, 1.0, steps, 2001)
         sel = (x >= 0.8) & (x <= 1.2)
         errs.append(np.abs(U[-1, sel] - m.reference(torch.as_tensor(x[sel])[:, None], 1.0).numpy()).max())
     slope = gf.rates.loglog_slope([10, 20, 40], errs)
@@ -200,7 +200,7 @@ def test_fem_time_stepping_is_first_order():
 
 def test_tdgf_energy_checks_shapes():
     with pytest.raises(ValueError, match="shape"):
-        energies.tdgf_energy(
+        tdgf.tdgf_energy(
             torch.zeros(3),
             torch.zeros(3, 1),
             torch.zeros(2),
@@ -257,18 +257,18 @@ def test_solvers_reject_bad_arguments():
     with pytest.raises(ValueError, match="sampling"):
         tdgf.tdgf_solve(m, sampling="sobol")
     with pytest.raises(ValueError, match="optimizer"):
-        tdgf.dgm_solve(m, optimizer="sgd")
+        dgm.dgm_solve(m, optimizer="sgd")
     with pytest.raises(ValueError, match="model"):
         tdgf.tdgf_solve("heston")
     with pytest.raises(ValueError, match="grid sizes"):
-        tdgf.dgm_solve(m, sampling="grid", points=100)
+        dgm.dgm_solve(m, sampling="grid", points=100)
     with pytest.raises(ValueError, match="lower bound"):
         pp.BasketBlackScholes(2).lower_bound(torch.ones(1, 2), 0.1)
 
 
 def test_dgm_solve_small_run():
     m = pp.BlackScholes()
-    res = tdgf.dgm_solve(
+    res = dgm.dgm_solve(
         m,
         T=0.2,
         iters=20,
@@ -282,8 +282,8 @@ def test_dgm_solve_small_run():
 
 def test_time_per_iteration_dgm_costs_more_in_higher_dimension():
     m = pp.BasketBlackScholes(4)
-    t_tdgf = tdgf.time_per_iteration(m, "tdgf", points=256, width=16, layers=1, repeat=3)
-    t_dgm = tdgf.time_per_iteration(m, "dgm", points=256, width=16, layers=1, repeat=3)
+    t_tdgf = dgm.time_per_iteration(m, "tdgf", points=256, width=16, layers=1, repeat=3)
+    t_dgm = dgm.time_per_iteration(m, "dgm", points=256, width=16, layers=1, repeat=3)
     assert t_tdgf > 0 and t_dgm > 0
 
 
@@ -374,8 +374,8 @@ def test_boundary_grid_covers_the_faces():
 def test_dgm_boundary_term_is_the_zero_flux_penalty():
     """A function with zero normal flux on the faces adds nothing; the call price (u_S = 1 at S_max) does."""
     m = pp.BlackScholes()
-    zb, wb, nb = tdgf._dgm_boundary(m, 1.0, (4, 10), torch.float64, "cpu")
-    inner, w_in, x0, w0 = tdgf._dgm_points(m, 1.0, "grid", (4, 10), None, torch.float64, "cpu")
+    zb, wb, nb = dgm._dgm_boundary(m, 1.0, (4, 10), torch.float64, "cpu")
+    inner, w_in, x0, w0 = dgm._dgm_points(m, 1.0, "grid", (4, 10), None, torch.float64, "cpu")
 
     def flat(z):  # u = tau (written so that autograd keeps a graph in x): zero flux everywhere
         return z[:, 0] * (1 + 0 * z[:, 1])
@@ -385,18 +385,18 @@ def test_dgm_boundary_term_is_the_zero_flux_penalty():
 
     for u, expect_zero in ((flat, True), (call, False)):
         extra = (
-            tdgf.dgm_loss(u, m, inner, w_in, x0, w0, boundary=(zb, wb, nb))
-            - tdgf.dgm_loss(u, m, inner, w_in, x0, w0)
+            dgm.dgm_loss(u, m, inner, w_in, x0, w0, boundary=(zb, wb, nb))
+            - dgm.dgm_loss(u, m, inner, w_in, x0, w0)
         ).detach()
         assert (abs(extra.item()) < 1e-14) == expect_zero
     with pytest.raises(ValueError, match="boundary"):
-        tdgf.dgm_solve(m, sampling="mc", boundary=True)
+        dgm.dgm_solve(m, sampling="mc", boundary=True)
 
 
 def test_dgm_callback_counts_evaluations():
     m = pp.BlackScholes()
     calls = []
-    res = tdgf.dgm_solve(
+    res = dgm.dgm_solve(
         m,
         T=0.2,
         iters=5,

@@ -15,10 +15,13 @@ stepping core ``gradflows._stepping``).
 * :mod:`gradflows.training` -- training as optimal control
 * :mod:`gradflows.datasets` -- toy data generated locally
 * :mod:`gradflows.particles` -- Langevin and mean-field Langevin particle systems
+* :mod:`gradflows.mean_field` -- the two-layer network in mean-field scaling, as a measure
 * :mod:`gradflows.energies` -- free energies, entropy estimators, Wasserstein distances
 * :mod:`gradflows.pricing` -- Black--Scholes and Heston prices, Monte Carlo pricing
 * :mod:`gradflows.pricing_pdes` -- option-pricing PDEs in divergence form
-* :mod:`gradflows.tdgf` -- time-stepping deep gradient flows and the Deep Galerkin Method
+* :mod:`gradflows.tdgf` -- time-stepping deep gradient flows and their step energy
+* :mod:`gradflows.dgm` -- the Deep Galerkin Method and its cost against the TDGF
+* :mod:`gradflows.finite_elements` -- P1 finite elements, the reference for the time stepping
 * :mod:`gradflows.landscapes` -- test objectives
 * :mod:`gradflows.rates` -- fitted convergence rates
 * :mod:`gradflows.claims` -- claims checks that report the fraction of their tolerance used
@@ -34,8 +37,11 @@ from . import (
     claims,
     control,
     datasets,
+    dgm,
     energies,
+    finite_elements,
     landscapes,
+    mean_field,
     nets,
     ode_optimizers,
     particles,
@@ -64,10 +70,13 @@ __all__ = [
     "claims",
     "control",
     "datasets",
+    "dgm",
     "energies",
+    "finite_elements",
     "generator",
     "get_device",
     "landscapes",
+    "mean_field",
     "nets",
     "numpy_rng",
     "ode_optimizers",

@@ -59,6 +59,37 @@ def ode_to_adam(dt: float, eps1: float, eps2: float) -> tuple[float, float, floa
     return dt, 1 - dt / eps1, 1 - dt / eps2
 
 
+def _initial_state(grad, W0, lr, betas, eps, bias_correction, use_new_moments, D0):
+    """The checked arguments of :func:`adam`: ``(W, m, v, beta1, beta2, eps)`` (``m = -Z``, ``v = D``)."""
+    if not callable(grad):
+        raise ValueError("grad must be a callable W -> grad J(W)")
+    W = check_finite("W0", as_tensor("W0", W0)).clone()
+    if W.ndim == 0:
+        raise ValueError("W0 must have shape (..., q), got a scalar")
+    check_positive("lr", lr)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1, beta2 = (float(b) for b in betas)
+    for name, b in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= b < 1:
+            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+    eps = check_nonnegative("eps", eps)
+    if bias_correction not in _CORRECTIONS:
+        raise ValueError(f"bias_correction must be one of {_CORRECTIONS}, got {bias_correction!r}")
+    # working buffers, updated in place as torch.optim.Adam does: m = -Z, v = D
+    m = torch.zeros_like(W)
+    v = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
+    if bool((v < 0).any()):
+        raise ValueError("D0 must be >= 0")
+    if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((v > 0).all()):
+        raise ValueError(
+            "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
+            "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
+        )
+
+    return W, m, v, beta1, beta2, eps
+
+
 def adam(
     grad: Callable[[torch.Tensor], torch.Tensor],
     W0: torch.Tensor,
@@ -90,33 +121,12 @@ def adam(
     ``(W, Z, D)`` every ``record_every`` steps (and at the end), ``times = n * lr``.
     Notebook ``01-sgd/02-momentum-and-adam``.
     """
-    if not callable(grad):
-        raise ValueError("grad must be a callable W -> grad J(W)")
-    W = check_finite("W0", as_tensor("W0", W0)).clone()
-    if W.ndim == 0:
-        raise ValueError("W0 must have shape (..., q), got a scalar")
+    W, m, v, beta1, beta2, eps = _initial_state(
+        grad, W0, lr, betas, eps, bias_correction, use_new_moments, D0
+    )
     n_steps = check_int("n_steps", n_steps, minimum=0)
     record_every = check_int("record_every", record_every, minimum=1)
-    lr = check_positive("lr", lr)
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    beta1, beta2 = (float(b) for b in betas)
-    for name, b in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= b < 1:
-            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
-    eps = check_nonnegative("eps", eps)
-    if bias_correction not in _CORRECTIONS:
-        raise ValueError(f"bias_correction must be one of {_CORRECTIONS}, got {bias_correction!r}")
-    # working buffers, updated in place as torch.optim.Adam does: m = -Z, v = D
-    m = torch.zeros_like(W)
-    v = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
-    if bool((v < 0).any()):
-        raise ValueError("D0 must be >= 0")
-    if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((v > 0).all()):
-        raise ValueError(
-            "with eps = 0 and moments that start at zero the first step divides 0 by 0; "
-            "pass D0 > 0 (the ODE (5.23) needs D(0) > 0)"
-        )
+    lr = float(lr)
 
     def step(n: int, state):
         W, m, v = state  # m = -Z and v = D, updated in place as torch.optim.Adam does

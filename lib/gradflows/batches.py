@@ -76,6 +76,19 @@ def _batch_flow_maps(A: torch.Tensor, C: torch.Tensor, dt: float):
     return (V * torch.exp(-x)[..., None, :]) @ Vt, C @ ((V * (dt * phi)[..., None, :]) @ Vt)
 
 
+def _step_sizes(dt, n_epochs: int) -> list[float]:
+    """``dt_0, ..., dt_{n_epochs - 1}`` from a number, a sequence or ``k -> dt_k``, each checked positive."""
+    if callable(dt):
+        seq = [dt(k) for k in range(n_epochs)]
+    elif isinstance(dt, int | float):
+        seq = [check_positive("dt", dt)] * n_epochs
+    else:
+        seq = list(dt)
+        if len(seq) < n_epochs:
+            raise ValueError(f"dt has {len(seq)} entries, need n_epochs={n_epochs}")
+    return [check_positive(f"dt[{k}]", seq[k]) for k in range(n_epochs)]
+
+
 def random_batch_splitting(
     X,
     Y,
@@ -112,21 +125,7 @@ def random_batch_splitting(
         raise ValueError(f"n_batches={n_batches} exceeds the number of samples {N}")
     n_epochs = check_int("n_epochs", n_epochs, minimum=0)
     R = 1 if n_draws is None else check_int("n_draws", n_draws)
-    if callable(dt):
-        dt_of = dt
-    elif isinstance(dt, int | float):
-        c = check_positive("dt", dt)
-
-        def dt_of(k):
-            return c
-    else:
-        seq = list(dt)
-        if len(seq) < n_epochs:
-            raise ValueError(f"dt has {len(seq)} entries, need n_epochs={n_epochs}")
-
-        def dt_of(k):
-            return seq[k]
-
+    dts = _step_sizes(dt, n_epochs)
     if W0 is None:
         W = torch.zeros(R, n, m, dtype=X.dtype, device=X.device)
     else:
@@ -140,7 +139,6 @@ def random_batch_splitting(
     member = torch.zeros(n_batches, N, dtype=X.dtype, device=X.device)
     for r, idx in enumerate(torch.tensor_split(torch.arange(N), n_batches)):
         member[r, idx] = 1.0
-    dts = [check_positive(f"dt[{k}]", dt_of(k)) for k in range(n_epochs)]
 
     def epoch(k: int, state):
         (W,) = state

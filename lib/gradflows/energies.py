@@ -12,9 +12,8 @@ Two kinds of measures appear: densities tabulated on a 1-D grid (``*_1d`` functi
 by the trapezoidal rule) and clouds of particles ``X`` of shape ``(n, d)`` (entropies by the
 Kozachenko–Leonenko nearest-neighbour estimator, ``W_2`` by exact optimal transport).
 
-Chapter 5 (notebooks ``05-tdgf/*``) minimizes the step energy ``I^k`` of the time-stepping deep
-gradient flow (:func:`tdgf_energy`) and compares it with the squared residual of the Deep
-Galerkin Method (:func:`dgm_residual`).
+The energies of the pricing PDEs of chapter 5 live next to their solvers:
+:func:`gradflows.tdgf.tdgf_energy` and :func:`gradflows.dgm.dgm_residual`.
 """
 
 from __future__ import annotations
@@ -37,8 +36,6 @@ __all__ = [
     "w2_1d",
     "w2",
     "w2_gaussian",
-    "tdgf_energy",
-    "dgm_residual",
 ]
 
 _MAX_OT_SIZE = 2.5e7
@@ -338,58 +335,3 @@ def w2_gaussian(
     cross = _sqrtm_psd(0.5 * (C + C.T))
     val = (m1 - m2).square().sum() + torch.trace(S1 + S2 - 2 * cross)
     return val.clamp_min(0).sqrt()
-
-
-def tdgf_energy(
-    u: torch.Tensor,
-    grad_u: torch.Tensor,
-    u_prev: torch.Tensor,
-    F_prev: torch.Tensor,
-    A: torch.Tensor,
-    weights: torch.Tensor,
-    h: float,
-    r: float,
-) -> torch.Tensor:
-    """Quadrature of the TDGF step energy at points ``x_q`` with weights ``w_q``::
-
-        I^k(u) = sum_q w_q [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + F(U^{k-1}) u ) ],
-
-    ``F(U^{k-1}) = b . grad U^{k-1}`` (the explicit part). Its minimizer over all functions solves
-    the implicit–explicit step ``(U^k - U^{k-1}) / h = div(A grad U^k) - r U^k - F(U^{k-1})``
-    with natural boundary conditions (claims TDGF-3, TDGF-4, notebook ``05-tdgf/01-pdes-and-energies``).
-    Shapes: ``u, u_prev, F_prev, weights`` ``(n,)``; ``grad_u`` ``(n, d)``; ``A`` ``(n, d, d)``.
-    """
-    n = u.shape[0]
-    if grad_u.ndim != 2 or grad_u.shape[0] != n or A.shape != (n, grad_u.shape[1], grad_u.shape[1]):
-        raise ValueError(
-            f"grad_u must be (n, d) and A (n, d, d) with n={n}; got {tuple(grad_u.shape)}, {tuple(A.shape)}"
-        )
-    for name, t in (("u_prev", u_prev), ("F_prev", F_prev), ("weights", weights)):
-        if t.shape != u.shape:
-            raise ValueError(f"{name} must have the shape of u {tuple(u.shape)}, got {tuple(t.shape)}")
-    h = check_positive("h", h)
-    quad = torch.einsum("ni,nij,nj->n", grad_u, A, grad_u)
-    dens = 0.5 * (u - u_prev) ** 2 + h * (0.5 * quad + 0.5 * r * u**2 + F_prev * u)
-    return (weights * dens).sum()
-
-
-def dgm_residual(
-    u_t: torch.Tensor,
-    grad_u: torch.Tensor,
-    hess_u: torch.Tensor,
-    u: torch.Tensor,
-    A: torch.Tensor,
-    mu: torch.Tensor,
-    r: float,
-) -> torch.Tensor:
-    """Pointwise residual of the pricing PDE in non-divergence form (the Deep Galerkin Method)::
-
-        u_tau - tr(A D^2 u) - mu . grad u + r u.
-
-    The DGM loss is its mean square over ``[0, T] x Omega`` plus the initial misfit; the Hessian
-    ``hess_u`` ``(n, d, d)`` is what makes each iteration cost ``d`` extra backward passes
-    (claim TDGF-6, notebook ``05-tdgf/03-dimension``).
-    """
-    if hess_u.shape != A.shape or grad_u.shape != mu.shape:
-        raise ValueError("hess_u must match A (n, d, d) and grad_u must match mu (n, d)")
-    return u_t - (A * hess_u).sum((1, 2)) - (mu * grad_u).sum(1) + r * u

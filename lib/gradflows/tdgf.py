@@ -1,4 +1,4 @@
-"""Time-stepping deep gradient flows (TDGF) and the Deep Galerkin Method (DGM) for pricing PDEs.
+"""Time-stepping deep gradient flows (TDGF) for pricing PDEs.
 
 For a model of :mod:`gradflows.pricing_pdes`, ``u_tau = div(A grad u) - r u - b . grad u``,
 ``u(0) = payoff``, the TDGF takes ``n_steps`` implicit–explicit steps of size ``h = T / n_steps``;
@@ -6,17 +6,16 @@ step ``k`` trains a network (warm-started from step ``k - 1``) to minimize the e
 
     I^k(u) = int [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + (b . grad U^{k-1}) u ) ] dx
 
-(:func:`gradflows.energies.tdgf_energy`): first derivatives only. The DGM trains one network
-``u(tau, x)`` on the squared PDE residual, which needs the Hessian (:func:`gradflows.energies.dgm_residual`).
-Both use the same network class (:class:`gradflows.nets.DGMNet`), the same integration points
-and the same optimizers, so that comparisons are fair (claims TDGF-5 and TDGF-6).
+(:func:`tdgf_energy`): first derivatives only. The Deep Galerkin Method (:mod:`gradflows.dgm`)
+uses the same network class (:func:`make_net`), integration points and optimizers, so that
+comparisons are fair (claims TDGF-5 and TDGF-6); :mod:`gradflows.finite_elements` solves the same
+time stepping with P1 finite elements, the reference for the time discretization (claim TDGF-2).
 
 Integration points: ``sampling="grid"`` is the tensor midpoint rule (low dimension),
 ``"mc"`` uniform samples (any dimension). Optimizers: ``"lbfgs"`` on a fixed set of points
 (fresh ones at every time step for ``"mc"``), ``"adam"`` with fresh samples every iteration for
-``"mc"`` (the original paper's setting). :func:`fem_imex_1d` solves the same time stepping
-with P1 finite elements, the reference for the time discretization (claim TDGF-2).
-Notebooks ``05-tdgf/01-pdes-and-energies`` to ``05-tdgf/03-dimension``.
+``"mc"`` (the original paper's setting).
+Notebooks ``05-tdgf/01-pdes-and-energies`` to ``05-tdgf/04-why-training-converges``.
 """
 
 from __future__ import annotations
@@ -28,29 +27,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 import torch
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
 from ._validation import check_generator, check_int, check_positive
 from .device import show_progress
-from .energies import dgm_residual, tdgf_energy
 from .nets import DGMNet
 from .pricing_pdes import PricingPDE
 
 __all__ = [
     "make_net",
     "value_and_grad",
+    "tdgf_energy",
     "TDGFResult",
     "tdgf_solve",
-    "DGMResult",
-    "dgm_solve",
-    "dgm_loss",
-    "fem_matrices",
-    "fem_imex_1d",
-    "time_per_iteration",
 ]
 
 _OUTPUTS = ("plain", "bound")
@@ -163,6 +154,39 @@ def _check_common(sampling, optimizer, iters, generator, lr):
     check_int("iters", iters)
     check_positive("lr", lr)
     check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
+
+
+def tdgf_energy(
+    u: torch.Tensor,
+    grad_u: torch.Tensor,
+    u_prev: torch.Tensor,
+    F_prev: torch.Tensor,
+    A: torch.Tensor,
+    weights: torch.Tensor,
+    h: float,
+    r: float,
+) -> torch.Tensor:
+    """Quadrature of the TDGF step energy at points ``x_q`` with weights ``w_q``::
+
+        I^k(u) = sum_q w_q [ (u - U^{k-1})^2 / 2 + h ( grad u^T A grad u / 2 + r u^2 / 2 + F(U^{k-1}) u ) ],
+
+    ``F(U^{k-1}) = b . grad U^{k-1}`` (the explicit part). Its minimizer over all functions solves
+    the implicit–explicit step ``(U^k - U^{k-1}) / h = div(A grad U^k) - r U^k - F(U^{k-1})``
+    with natural boundary conditions (claims TDGF-3, TDGF-4, notebook ``05-tdgf/01-pdes-and-energies``).
+    Shapes: ``u, u_prev, F_prev, weights`` ``(n,)``; ``grad_u`` ``(n, d)``; ``A`` ``(n, d, d)``.
+    """
+    n = u.shape[0]
+    if grad_u.ndim != 2 or grad_u.shape[0] != n or A.shape != (n, grad_u.shape[1], grad_u.shape[1]):
+        raise ValueError(
+            f"grad_u must be (n, d) and A (n, d, d) with n={n}; got {tuple(grad_u.shape)}, {tuple(A.shape)}"
+        )
+    for name, t in (("u_prev", u_prev), ("F_prev", F_prev), ("weights", weights)):
+        if t.shape != u.shape:
+            raise ValueError(f"{name} must have the shape of u {tuple(u.shape)}, got {tuple(t.shape)}")
+    h = check_positive("h", h)
+    quad = torch.einsum("ni,nij,nj->n", grad_u, A, grad_u)
+    dens = 0.5 * (u - u_prev) ** 2 + h * (0.5 * quad + 0.5 * r * u**2 + F_prev * u)
+    return (weights * dens).sum()
 
 
 class _StepData:
@@ -377,253 +401,3 @@ def _increment_loss(data, inc, c, h, r):
         return tdgf_energy(up + c * v, gp + c * gv, up, Fp, A, wq, h, r)
 
     return loss
-
-
-@dataclass
-class DGMResult:
-    """The trained DGM network ``u(tau, x)``, its loss history and wall time."""
-
-    model: PricingPDE
-    net: torch.nn.Module
-    T: float
-    losses: list[float]
-    seconds: float
-
-    def price(self, x: torch.Tensor, tau: float | None = None) -> torch.Tensor:
-        """``u(tau, x)`` (default ``tau = T``), shape ``(n,)``."""
-        x = self.model.x_like(x, next(self.net.parameters()))
-        tau = self.T if tau is None else float(tau)
-        with torch.no_grad():
-            return self.net(torch.cat([torch.full_like(x[:, :1], tau), x], 1))
-
-
-def _dgm_points(model, T, sampling, points, generator, dtype, device):
-    """Interior points ``(tau, x)`` with weights, and initial points ``x`` with weights."""
-    if sampling == "grid":
-        if isinstance(points, (int, np.integer)) or len(points) != model.dim + 1:
-            raise ValueError(f"sampling='grid' needs {model.dim + 1} grid sizes (tau first), got {points!r}")
-        nt = check_int("points[0]", points[0])
-        taus = (torch.arange(nt, dtype=dtype) + 0.5) * T / nt
-        xs, ws = model.grid(list(points[1:]), dtype=dtype)
-        inner = torch.cat([taus.repeat_interleave(xs.shape[0])[:, None], xs.repeat(nt, 1)], 1)
-        return inner.to(device), (ws.repeat(nt) * T / nt).to(device), xs.to(device), ws.to(device)
-    xs, ws = _points(model, "mc", points, generator, dtype, device)
-    taus = T * torch.rand(int(points), 1, generator=generator, dtype=dtype).to(device)
-    x0, w0 = _points(model, "mc", points, generator, dtype, device)
-    return torch.cat([taus, xs], 1), ws * T, x0, w0
-
-
-def dgm_loss(net, model, inner, w_inner, x0, w0, boundary=None) -> torch.Tensor:
-    """The DGM energy ``sum w (u_tau - tr(A D^2 u) - mu . grad u + r u)^2 + sum w0 (u(0, x) - payoff)^2``.
-
-    ``boundary = (zb, wb, nb)`` (points ``(tau, x)`` on the faces of the box, weights, outer
-    normals) adds ``sum wb ((A grad u) . n)^2``: the zero-flux condition that the TDGF's energy
-    imposes naturally, so that both methods solve the same problem on the box.
-    """
-    d = model.dim
-    z = inner.detach().requires_grad_(True)
-    u = net(z)
-    (g,) = torch.autograd.grad(u.sum(), z, create_graph=True)
-    grad_x = g[:, 1:]
-    hess = torch.stack(
-        [torch.autograd.grad(grad_x[:, j].sum(), z, create_graph=True)[0][:, 1:] for j in range(d)], 2
-    )
-    x = z[:, 1:]
-    res = dgm_residual(g[:, 0], grad_x, hess, u, model.A(x), model.mu(x), model.r)
-    u0 = net(torch.cat([torch.zeros_like(x0[:, :1]), x0], 1))
-    loss = (w_inner * res**2).sum() + (w0 * (u0 - model.payoff(x0)) ** 2).sum()
-    if boundary is not None:
-        zb, wb, nb = boundary
-        zb = zb.detach().requires_grad_(True)
-        (gb,) = torch.autograd.grad(net(zb).sum(), zb, create_graph=True)
-        flux = (torch.einsum("nij,nj->ni", model.A(zb[:, 1:]), gb[:, 1:]) * nb).sum(1)
-        loss = loss + (wb * flux**2).sum()
-    return loss
-
-
-def _dgm_boundary(model, T, points, dtype, device):
-    """Faces of the box times the midpoint rule in tau, from the grid sizes ``(n_tau, n_1, ..., n_d)``."""
-    nt = int(points[0])
-    taus = (torch.arange(nt, dtype=dtype) + 0.5) * T / nt
-    xb, wb, nb = model.boundary_grid(list(points[1:]), dtype=dtype)
-    zb = torch.cat([taus.repeat_interleave(xb.shape[0])[:, None], xb.repeat(nt, 1)], 1)
-    return zb.to(device), (wb.repeat(nt) * T / nt).to(device), nb.repeat(nt, 1).to(device)
-
-
-def dgm_solve(
-    model: PricingPDE,
-    T: float = 1.0,
-    iters: int = 1000,
-    points: int | Sequence[int] = 1000,
-    sampling: str = "mc",
-    optimizer: str = "lbfgs",
-    lr: float = 1e-3,
-    net: torch.nn.Module | None = None,
-    generator: torch.Generator | None = None,
-    progress: bool | None = None,
-    chunk: int | None = None,
-    boundary: bool = False,
-    callback=None,
-) -> DGMResult:
-    """Train one network ``u(tau, x)`` on the DGM loss (:func:`dgm_loss`) over ``[0, T] x`` domain.
-
-    ``sampling="grid"``: ``points = (n_tau, n_1, ..., n_d)`` midpoint grid, fixed. ``"mc"``: ``points``
-    uniform samples, fixed for L-BFGS (redrawn every ``chunk`` iterations if given), fresh every
-    iteration for Adam. ``net`` defaults to :func:`make_net` with a time input.
-    ``boundary=True`` (grid sampling) adds the zero-flux condition on the faces of the box
-    (:func:`dgm_loss`), the boundary condition of the TDGF's problem. ``callback(n, loss, net)``,
-    if given, is called after every loss evaluation ``n`` (a fixed evaluation budget can then be
-    scored without restarting the optimizer).
-    """
-    if boundary and sampling != "grid":
-        raise ValueError("boundary=True needs sampling='grid' (midpoint rule on the faces)")
-    model = _check_model(model)
-    T = check_positive("T", T)
-    _check_common(sampling, optimizer, iters, generator, lr)
-    net = make_net(model, time_input=T) if net is None else net
-    p0 = next(net.parameters())
-    params = list(net.parameters())
-    t0 = time.perf_counter()
-    losses: list[float] = []
-    chunk = iters if chunk is None or optimizer == "adam" else check_int("chunk", chunk)
-    rounds = range(math.ceil(iters / chunk))
-    if show_progress(progress, iters) and len(rounds) > 1:
-        rounds = tqdm(rounds, desc="DGM", leave=False)
-    fresh = sampling == "mc" and optimizer == "adam"
-    evaluations = [0]
-    for _ in rounds:
-        pts = [_dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)]
-        bnd = _dgm_boundary(model, T, points, p0.dtype, p0.device) if boundary else None
-
-        def loss(i, pts=pts, bnd=bnd):
-            if fresh and i > 0:
-                pts[0] = _dgm_points(model, T, sampling, points, generator, p0.dtype, p0.device)
-            value = dgm_loss(net, model, *pts[0], boundary=bnd)
-            evaluations[0] += 1
-            if callback is not None:
-                callback(evaluations[0], value.item(), net)
-            return value
-
-        n_iter = iters if optimizer == "adam" else chunk
-        losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)
-        if not math.isfinite(losses[-1]):
-            raise DivergenceError(
-                f"the DGM loss became {losses[-1]} after {len(losses)} iterations; "
-                "lower lr or check the model"
-            )
-    return DGMResult(model, net, T, losses, time.perf_counter() - t0)
-
-
-def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
-    """P1 finite elements on ``nodes`` (1-D model): mass ``M``, stiffness ``S_ij = int A phi_i' phi_j'``
-    and transport ``B_ij = int b phi_j' phi_i``, by 2-point Gauss quadrature per element.
-
-    The discrete step energy is
-    ``I(u) = (u - U)^T M (u - U) / 2 + h (u^T S u / 2 + r u^T M u / 2 + u^T B U)``.
-    """
-    model = _check_model(model)
-    if model.dim != 1:
-        raise ValueError(f"finite elements are implemented for 1-D models only, got d={model.dim}")
-    x = np.asarray(nodes, dtype=float)
-    if x.ndim != 1 or x.size < 3 or not np.all(np.diff(x) > 0):
-        raise ValueError("nodes must be an increasing 1-D array of at least 3 points")
-    n, dx = x.size, np.diff(x)
-    idx = np.arange(n - 1)
-    rows, cols, m_vals, s_vals, b_vals = [], [], [], [], []
-    for g in (-1 / math.sqrt(3), 1 / math.sqrt(3)):
-        xq = (x[:-1] + x[1:]) / 2 + g * dx / 2
-        wq = dx / 2
-        tq = torch.as_tensor(xq)[:, None]
-        Aq = model.A(tq)[:, 0, 0].numpy()
-        bq = model.b(tq)[:, 0].numpy()
-        phi = ((x[1:] - xq) / dx, (xq - x[:-1]) / dx)
-        dphi = (-1 / dx, 1 / dx)
-        for a in range(2):
-            for c in range(2):
-                rows.append(idx + a)
-                cols.append(idx + c)
-                m_vals.append(wq * phi[a] * phi[c])
-                s_vals.append(wq * Aq * dphi[a] * dphi[c])
-                b_vals.append(wq * bq * dphi[c] * phi[a])
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    mats = [sp.csr_matrix((np.concatenate(v), (rows, cols)), shape=(n, n)) for v in (m_vals, s_vals, b_vals)]
-    return mats[0], mats[1], mats[2]
-
-
-def fem_imex_1d(
-    model: PricingPDE, T: float = 1.0, n_steps: int = 10, nodes: int | np.ndarray = 3001
-) -> tuple[np.ndarray, np.ndarray]:
-    """The implicit–explicit steps ``(M(1 + h r) + h S) U^k = M U^{k-1} - h B U^{k-1}`` with P1 elements.
-
-    This is the exact minimizer of the step energy over piecewise-linear functions (natural
-    boundary conditions), i.e. the TDGF time stepping with a finite-element space instead of a
-    network. Returns ``(nodes, U)`` with ``U`` of shape ``(n_steps + 1, n)``. Claim TDGF-2.
-    """
-    model = _check_model(model)
-    T = check_positive("T", T)
-    n_steps = check_int("n_steps", n_steps)
-    x = (
-        np.linspace(model.lo[0], model.hi[0], check_int("nodes", nodes))
-        if np.ndim(nodes) == 0
-        else np.asarray(nodes, float)
-    )
-    M, S, B = fem_matrices(model, x)
-    h = T / n_steps
-    lu = spla.splu(((1 + h * model.r) * M + h * S).tocsc())
-    U = np.empty((n_steps + 1, x.size))
-    U[0] = model.payoff(torch.as_tensor(x)[:, None]).numpy()
-    for k in range(1, n_steps + 1):
-        U[k] = lu.solve(M @ U[k - 1] - h * (B @ U[k - 1]))
-    return x, U
-
-
-def time_per_iteration(
-    model: PricingPDE,
-    solver: str,
-    points: int = 1000,
-    width: int = 50,
-    layers: int = 3,
-    gated: bool = True,
-    repeat: int = 5,
-    dtype: torch.dtype = torch.float64,
-    device: torch.device | str = "cpu",
-    generator: torch.Generator | None = None,
-) -> float:
-    """Best wall time (s) of one loss + backward of ``solver`` (``"tdgf"`` or ``"dgm"``) on ``points``.
-
-    Same network class and size for both, fresh networks, Monte Carlo points; CUDA is
-    synchronized. Used by notebook ``05-tdgf/03-dimension`` and ``make bench`` (claim TDGF-6).
-    """
-    model = _check_model(model)
-    if solver not in ("tdgf", "dgm"):
-        raise ValueError(f"solver must be 'tdgf' or 'dgm', got {solver!r}")
-    device = torch.device(device)
-    net = make_net(model, width, layers, 1.0 if solver == "dgm" else None, gated, dtype=dtype, device=device)
-    if solver == "dgm":
-        pts = _dgm_points(model, 1.0, "mc", points, generator, dtype, device)
-
-        def one():
-            net.zero_grad()
-            dgm_loss(net, model, *pts).backward()
-    else:
-        x, w = model.sample(points, generator, dtype=dtype, device=device)
-        up, Fp, A = model.payoff(x), (model.b(x) * model.payoff_grad(x)).sum(1), model.A(x)
-
-        def one():
-            net.zero_grad()
-            u, g = value_and_grad(net, x, create_graph=True)
-            tdgf_energy(u, g, up, Fp, A, w, 0.01, model.r).backward()
-
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    one()
-    best = math.inf
-    for _ in range(check_int("repeat", repeat)):
-        sync()
-        t0 = time.perf_counter()
-        one()
-        sync()
-        best = min(best, time.perf_counter() - t0)
-    return best

@@ -4,7 +4,7 @@
   :func:`gradflows.particles.langevin` against ``torchsde.sdeint(method="euler")`` with the same
   number of paths, steps and ``dt``, in the same run; both final-time statistics are printed with
   their Monte Carlo standard errors, so that one sees they sample the same law.
-* :func:`bench_mean_field_step`: one :func:`gradflows.particles.mf_drift` and one full
+* :func:`bench_mean_field_step`: one :func:`gradflows.mean_field.mf_drift` and one full
   :func:`gradflows.particles.mean_field_langevin` step, as GFLOP/s and GB/s next to the machine's
   measured peaks (:func:`matmul_peak`, :func:`stream_bandwidth`) in the same run.
 
@@ -19,6 +19,7 @@ import math
 
 import torch
 
+from .. import mean_field as MF
 from .. import particles as P
 from ..device import generator, seed  # noqa: F401
 from ._timing import best as _best
@@ -149,10 +150,10 @@ def bench_mean_field_step(
     activation: str = "tanh",
     repeat: int = 5,
 ) -> dict[torch.dtype, dict[str, float]]:
-    """Seconds, GFLOP/s and GB/s of one :func:`~gradflows.particles.mf_drift` and one full step.
+    """Seconds, GFLOP/s and GB/s of one :func:`~gradflows.mean_field.mf_drift` and one full step.
 
     ``N`` neurons, ``M`` data points in ``D`` input dimensions (the last one the constant bias
-    feature of :func:`~gradflows.particles.with_bias`). Counted work of one drift:
+    feature of :func:`~gradflows.mean_field.with_bias`). Counted work of one drift:
 
     * FLOPs ``= 4 M N D + 7 M N``: the two ``M x N x D`` products (pre-activations ``Z A^T`` and
       ``sum_m r_m phi'(a . z_m) z_m``, ``2 M N D`` each), the two ``M x N`` matrix-vector
@@ -169,9 +170,9 @@ def bench_mean_field_step(
     for dtype in dtypes:
         g = generator(0, device=device)
         X = torch.randn(N, 1 + D, dtype=dtype, device=device, generator=g)
-        Z = P.with_bias(torch.randn(M, D - 1, dtype=dtype, device=device, generator=g))
+        Z = MF.with_bias(torch.randn(M, D - 1, dtype=dtype, device=device, generator=g))
         Y = torch.sin(3 * Z[:, 0])
-        t_drift = _best(lambda X=X, Z=Z, Y=Y: P.mf_drift(X, Z, Y, activation), device, repeat)
+        t_drift = _best(lambda X=X, Z=Z, Y=Y: MF.mf_drift(X, Z, Y, activation), device, repeat)
         t_step = _best(
             lambda X=X, Z=Z, Y=Y, g=g: P.mean_field_langevin(
                 X, Z, Y, 0.1, 0.1, 1, activation=activation, generator=g, progress=False

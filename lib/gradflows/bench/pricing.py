@@ -21,8 +21,8 @@ import time
 
 import torch
 
+from .. import dgm, tdgf
 from .. import pricing_pdes as pp
-from .. import tdgf
 from ..device import generator, seed  # noqa: F401
 from ._timing import device_name as _device_name
 
@@ -52,8 +52,8 @@ def bench_iteration_cost(
             device=device,
             generator=gen,
         )
-        t_tdgf = tdgf.time_per_iteration(m, "tdgf", **kw)
-        t_dgm = tdgf.time_per_iteration(m, "dgm", **kw)
+        t_tdgf = dgm.time_per_iteration(m, "tdgf", **kw)
+        t_dgm = dgm.time_per_iteration(m, "dgm", **kw)
         rows.append({"d": d, "tdgf s": t_tdgf, "dgm s": t_dgm, "ratio": t_dgm / t_tdgf})
     return rows
 
@@ -136,7 +136,7 @@ def bench_heston_time_to_accuracy(
             m, 50, 1, time_input=1.0, gated=False, center=[1.0, 0.05], scale=[0.5, 0.03], device=device
         )
         t0 = time.perf_counter()
-        res = tdgf.dgm_solve(m, 1.0, iters, (10, 60, 15), sampling="grid", net=net, progress=False)
+        res = dgm.dgm_solve(m, 1.0, iters, (10, 60, 15), sampling="grid", net=net, progress=False)
         out["dgm"].append((str(iters), time.perf_counter() - t0, _heston_error(m, res.price)))
         if out["dgm"][-1][2] <= tol:
             break

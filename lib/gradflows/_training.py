@@ -1,0 +1,115 @@
+"""The one training helper of the library: L-BFGS or Adam on a loss closure, with one set of tolerances.
+
+Used by :func:`gradflows.tdgf.tdgf_solve` (every time step), :func:`gradflows.dgm.dgm_solve` and
+:func:`gradflows.training.fit_controls`. The parameters, a closure ``loss(i) -> scalar tensor``
+(``i`` the iteration; Adam may draw fresh samples from it), the optimizer's name, the number of
+iterations and the learning rate go in; the loss history comes out, and a non-finite loss raises
+one :class:`~gradflows.DivergenceError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from ._errors import DivergenceError
+
+__all__ = ["OPTIMIZERS", "LBFGS_TOLERANCES", "minimize"]
+
+OPTIMIZERS = ("lbfgs", "adam")
+
+#: Stop L-BFGS only on its iteration budget, not on small gradients or changes: the budgets of the
+#: book are small, and the losses are compared at equal cost.
+LBFGS_TOLERANCES = {"tolerance_grad": 1e-12, "tolerance_change": 1e-15}
+
+
+def minimize(
+    params: Sequence[torch.Tensor],
+    loss: Callable[[int], torch.Tensor],
+    iters: int,
+    optimizer: str = "lbfgs",
+    lr: float = 1e-3,
+    *,
+    history_size: int = 50,
+    chunk: int | None = None,
+    progress: bool = False,
+    desc: str = "training",
+    advice: str = "lower lr",
+) -> list[float]:
+    """Minimize ``loss`` over ``params``; return the loss history.
+
+    ``optimizer="lbfgs"``: ``torch.optim.LBFGS`` with strong-Wolfe line search, ``history_size``
+    and :data:`LBFGS_TOLERANCES`, on ``loss(0)``. Without ``chunk``: one call of ``iters``
+    iterations (at most ``1.25 iters + 1`` evaluations); the history holds every evaluated loss.
+    With ``chunk``: the same optimizer called ``ceil(iters / chunk)`` times for ``chunk`` iterations
+    (torch's default budget of evaluations), the loss evaluated again without gradient after each
+    call; the history holds one value per call, and a progress bar advances by ``chunk``.
+
+    ``optimizer="adam"``: ``iters`` steps of ``torch.optim.Adam`` with learning rate ``lr`` on
+    ``loss(i)``; the history holds the loss of every step.
+
+    Raises :class:`~gradflows.DivergenceError` (message: ``desc``, the value, the iteration,
+    ``advice``) as soon as a recorded loss is not finite.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    params = list(params)
+    hist: list[float] = []
+
+    def check() -> None:
+        if not math.isfinite(hist[-1]):
+            raise DivergenceError(
+                f"{desc} diverged: the loss became {hist[-1]} at iteration {len(hist)}; {advice}"
+            )
+
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+        for i in tqdm(range(iters), desc=f"{desc} (Adam)", leave=False, disable=not progress):
+            opt.zero_grad()
+            value = loss(i)
+            value.backward()
+            opt.step()
+            hist.append(value.item())
+            check()
+        return hist
+    if chunk is None:
+        opt = torch.optim.LBFGS(
+            params,
+            max_iter=iters,
+            max_eval=int(1.25 * iters) + 1,
+            history_size=history_size,
+            line_search_fn="strong_wolfe",
+            **LBFGS_TOLERANCES,
+        )
+
+        def closure():
+            opt.zero_grad()
+            value = loss(0)
+            value.backward()
+            hist.append(value.item())
+            return value
+
+        opt.step(closure)
+        check()
+        return hist
+    opt = torch.optim.LBFGS(
+        params, max_iter=chunk, history_size=history_size, line_search_fn="strong_wolfe", **LBFGS_TOLERANCES
+    )
+
+    def chunk_closure():
+        opt.zero_grad()
+        value = loss(0)
+        value.backward()
+        return value
+
+    with tqdm(total=iters, desc=f"{desc} (L-BFGS)", leave=False, disable=not progress) as bar:
+        for _ in range(math.ceil(iters / chunk)):
+            opt.step(chunk_closure)
+            with torch.no_grad():
+                hist.append(float(loss(0)))
+            bar.update(chunk)
+            check()
+    return hist
