@@ -59,10 +59,11 @@ def minimize(
     params = list(params)
     hist: list[float] = []
 
-    def check() -> None:
-        if not math.isfinite(hist[-1]):
+    def check(value: float | None = None) -> None:
+        value = hist[-1] if value is None else value
+        if not math.isfinite(value):  # raised at once: torch's line search fails on non-finite values
             raise DivergenceError(
-                f"{desc} diverged: the loss became {hist[-1]} at iteration {len(hist)}; {advice}"
+                f"{desc} diverged: the loss became {value} at iteration {len(hist)}; {advice}"
             )
 
     if optimizer == "adam":
@@ -88,12 +89,12 @@ def minimize(
         def closure():
             opt.zero_grad()
             value = loss(0)
-            value.backward()
             hist.append(value.item())
+            check()
+            value.backward()
             return value
 
         opt.step(closure)
-        check()
         return hist
     opt = torch.optim.LBFGS(
         params, max_iter=chunk, history_size=history_size, line_search_fn="strong_wolfe", **LBFGS_TOLERANCES
@@ -102,6 +103,7 @@ def minimize(
     def chunk_closure():
         opt.zero_grad()
         value = loss(0)
+        check(value.item())
         value.backward()
         return value
 

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ._errors import DivergenceError
+from ._training import minimize
 from ._validation import check_int, check_positive
 from .device import show_progress
 from .pricing_pdes import PricingPDE
-from .tdgf import _check_common, _check_model, _minimize, _points, make_net, tdgf_energy, value_and_grad
+from .tdgf import _ADVICE, _check_common, _check_model, _points, make_net, tdgf_energy, value_and_grad
 
 __all__ = ["DGMResult", "dgm_residual", "dgm_loss", "dgm_solve", "time_per_iteration"]
 
@@ -177,12 +177,10 @@ def dgm_solve(
             return value
 
         n_iter = iters if optimizer == "adam" else chunk
-        losses += _minimize(params, loss, n_iter, optimizer, lr, show_progress(progress, iters) and fresh)
-        if not math.isfinite(losses[-1]):
-            raise DivergenceError(
-                f"the DGM loss became {losses[-1]} after {len(losses)} iterations; "
-                "lower lr or check the model"
-            )
+        progress_adam = show_progress(progress, iters) and fresh
+        losses += minimize(
+            params, loss, n_iter, optimizer, lr, progress=progress_adam, desc="DGM", advice=_ADVICE
+        )
     return DGMResult(model, net, T, losses, time.perf_counter() - t0)
 
 

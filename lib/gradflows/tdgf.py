@@ -21,7 +21,6 @@ Notebooks ``05-tdgf/01-pdes-and-energies`` to ``05-tdgf/04-why-training-converge
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ._errors import DivergenceError
+from ._training import OPTIMIZERS, minimize
 from ._validation import check_generator, check_int, check_positive
 from .device import show_progress
 from .nets import DGMNet
@@ -45,6 +44,7 @@ __all__ = [
 ]
 
 _OUTPUTS = ("plain", "bound")
+_ADVICE = "lower lr or check the model"
 
 
 def _check_model(model) -> PricingPDE:
@@ -101,43 +101,6 @@ def _output(net, model, output, tau):
     return lambda x: model.lower_bound(x, tau) + torch.nn.functional.softplus(net(x))
 
 
-def _lbfgs(params, iters):
-    return torch.optim.LBFGS(
-        params,
-        max_iter=iters,
-        max_eval=int(1.25 * iters) + 1,
-        history_size=50,
-        line_search_fn="strong_wolfe",
-        tolerance_grad=1e-12,
-        tolerance_change=1e-15,
-    )
-
-
-def _minimize(params, loss_fn, iters, optimizer, lr, progress=False):
-    """Run ``iters`` iterations of L-BFGS (one call, fixed points) or Adam; returns the loss history."""
-    hist: list[float] = []
-    if optimizer == "lbfgs":
-        opt = _lbfgs(params, iters)
-
-        def closure():
-            opt.zero_grad()
-            loss = loss_fn(0)
-            loss.backward()
-            hist.append(loss.item())
-            return loss
-
-        opt.step(closure)
-        return hist
-    opt = torch.optim.Adam(params, lr=lr)
-    for i in tqdm(range(iters), desc="Adam", leave=False, disable=not progress):
-        opt.zero_grad()
-        loss = loss_fn(i)
-        loss.backward()
-        opt.step()
-        hist.append(loss.item())
-    return hist
-
-
 def _points(model, sampling, points, generator, dtype, device):
     if sampling == "grid":
         return model.grid(points, dtype=dtype, device=device)
@@ -149,7 +112,7 @@ def _points(model, sampling, points, generator, dtype, device):
 def _check_common(sampling, optimizer, iters, generator, lr):
     if sampling not in ("grid", "mc"):
         raise ValueError(f"sampling must be 'grid' or 'mc', got {sampling!r}")
-    if optimizer not in ("lbfgs", "adam"):
+    if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
     check_int("iters", iters)
     check_positive("lr", lr)
@@ -287,6 +250,35 @@ def _zero_output_layer(net: torch.nn.Module) -> torch.nn.Module:
     return inc
 
 
+def _check_output(model, output, increments, increment_scale) -> float:
+    """Checks ``output`` and the increment form of :func:`tdgf_solve`; returns ``increment_scale``."""
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+    if output == "bound":
+        model.lower_bound(torch.ones(1, model.dim, dtype=torch.float64), 0.0)  # raises if the model has none
+    if not isinstance(increments, bool):
+        raise ValueError(f"increments must be True or False, got {increments!r}")
+    if increments and output != "plain":
+        raise ValueError("increments=True needs output='plain' (an increment has no lower bound)")
+    return check_positive("increment_scale", increment_scale)
+
+
+def _fit_payoff(net, model, output, x, w, fit_iters, optimizer, lr) -> None:
+    """Least-squares fit of the network to the payoff ``U^0`` on the points of step 1 (warm start)."""
+    if not fit_iters:
+        return
+    target = model.payoff(x)
+    fit = _output(net, model, output, 0.0)
+    minimize(
+        net.parameters(),
+        lambda i: ((fit(x) - target) ** 2 * w).sum(),
+        fit_iters,
+        optimizer,
+        lr,
+        desc="the payoff fit",
+    )
+
+
 def tdgf_solve(
     model: PricingPDE,
     T: float = 1.0,
@@ -328,15 +320,7 @@ def tdgf_solve(
     T = check_positive("T", T)
     n_steps = check_int("n_steps", n_steps)
     _check_common(sampling, optimizer, iters, generator, lr)
-    if output not in _OUTPUTS:
-        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
-    if output == "bound":
-        model.lower_bound(torch.ones(1, model.dim, dtype=torch.float64), 0.0)  # raises if the model has none
-    if not isinstance(increments, bool):
-        raise ValueError(f"increments must be True or False, got {increments!r}")
-    if increments and output != "plain":
-        raise ValueError("increments=True needs output='plain' (an increment has no lower bound)")
-    c = check_positive("increment_scale", increment_scale)
+    c = _check_output(model, output, increments, increment_scale)
     net = make_net(model) if net is None else net
     p0 = next(net.parameters())
     dtype, device = p0.dtype, p0.device
@@ -346,12 +330,8 @@ def tdgf_solve(
 
     # U^0 = payoff: fit it (warm start for step 1), on the points of step 1
     x, w = _points(model, sampling, points, generator, dtype, device)
-    target = model.payoff(x)
-    fit = _output(net, model, output, 0.0)
     fit_iters = iters if fit_iters is None else check_int("fit_iters", fit_iters, minimum=0)
-    if fit_iters:
-        fit_loss = lambda i: ((fit(x) - target) ** 2 * w).sum()  # noqa: E731
-        _minimize(list(net.parameters()), fit_loss, fit_iters, optimizer, lr)
+    _fit_payoff(net, model, output, x, w, fit_iters, optimizer, lr)
     first_iters = iters if first_iters is None else check_int("first_iters", first_iters)
     prev = None  # U^{k-1} as a function; None while U^{k-1} is the payoff itself
     bar = range(1, n_steps + 1)
@@ -367,11 +347,8 @@ def tdgf_solve(
             loss = _increment_loss(data, net, c, h, model.r)
         else:
             loss = _step_loss(data, _output(net, model, output, res.taus[k]), h, model.r)
-        hist = _minimize(list(net.parameters()), loss, first_iters if k == 1 else iters, optimizer, lr)
-        if not math.isfinite(hist[-1]):
-            raise DivergenceError(
-                f"the TDGF energy became {hist[-1]} at step {k}; lower lr or check the model"
-            )
+        n_it = first_iters if k == 1 else iters
+        hist = minimize(net.parameters(), loss, n_it, optimizer, lr, desc=f"TDGF step {k}", advice=_ADVICE)
         res.states.append({k_: v.detach().clone() for k_, v in net.state_dict().items()})
         res.energies.append(hist)
         res.seconds.append(time.perf_counter() - t0)

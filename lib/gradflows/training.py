@@ -21,6 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
+from ._training import minimize
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
 from .control import (
     Controls,
@@ -178,93 +179,91 @@ def fit_controls(
             return v
         return objective(c, x0, y, **opts)[0]
 
-    history: list[float] = []
     show = show_progress(progress, iters)
-    if optimizer == "lbfgs":
-        chunk = 10
-        opt = torch.optim.LBFGS(
-            params,
-            lr=1.0,
-            max_iter=chunk,
-            history_size=30,
-            line_search_fn="strong_wolfe",
-            tolerance_grad=1e-12,
-            tolerance_change=1e-15,
-        )
-
-        def closure():
-            opt.zero_grad()
-            v = value()
-            v.backward()
-            return v
-
-        bar = tqdm(total=iters, desc="L-BFGS", leave=False) if show else None
-        for _ in range(math.ceil(iters / chunk)):
-            opt.step(closure)
-            with torch.no_grad():
-                history.append(float(value()))
-            if bar is not None:
-                bar.update(chunk)
-            if not math.isfinite(history[-1]):
-                break
-        if bar is not None:
-            bar.close()
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=1e-2 if lr is None else check_positive("lr", lr))
-        steps = tqdm(range(iters), desc="Adam", leave=False) if show else range(iters)
-        for _ in steps:
-            opt.zero_grad()
-            v = value()
-            v.backward()
-            opt.step()
-            history.append(float(v.detach()))
-            if not math.isfinite(history[-1]):
-                break
-    else:
+    if optimizer == "prox":
         step = 1.0 if lr is None else check_positive("lr", lr)
-        lam1 = lam if reg == "L1" else 0.0
-        h = T / n_layers
-
-        def stacked():
-            return w.reshape(n_layers, -1) if b is None else torch.cat([w.reshape(n_layers, -1), b], 1)
-
-        def total(u_rows: torch.Tensor, smooth: torch.Tensor) -> float:
-            return float(smooth) + lam1 * h * float(u_rows.norm(dim=1).sum())
-
-        steps = tqdm(range(iters), desc="prox-grad", leave=False) if show else range(iters)
-        for _ in steps:
-            for p in params:
-                p.grad = None
-            f0 = value(smooth_only=True)
-            f0.backward()
-            with torch.no_grad():
-                u0 = stacked().clone()
-                g = (
-                    w.grad.reshape(n_layers, -1)
-                    if b is None
-                    else torch.cat([w.grad.reshape(n_layers, -1), b.grad], 1)
-                )
-                current = total(u0, f0)
-                for _ls in range(40):  # backtracking: accept the first step that decreases the objective
-                    u1 = prox_l1_ball(u0 - step * g, step * lam1 * h, bound)
-                    w.copy_(u1[:, : w[0].numel()].reshape_as(w))
-                    if b is not None:
-                        b.copy_(u1[:, w[0].numel() :])
-                    new = total(u1, value(smooth_only=True))
-                    if new <= current:
-                        step *= 1.25
-                        break
-                    step *= 0.5
-                else:
-                    w.copy_(u0[:, : w[0].numel()].reshape_as(w))
-                    if b is not None:
-                        b.copy_(u0[:, w[0].numel() :])
-                    new = current
-                history.append(new)
-    if history and not math.isfinite(history[-1]):
-        raise DivergenceError(f"training diverged ({optimizer}); lower the learning rate or the horizon T")
+        history = _proximal_gradient(
+            lambda: value(smooth_only=True),
+            w,
+            b,
+            T / n_layers,
+            lam if reg == "L1" else 0.0,
+            bound,
+            iters,
+            step,
+            show,
+        )
+    else:
+        lr = 1e-2 if lr is None or optimizer == "lbfgs" else check_positive("lr", lr)
+        history = minimize(
+            params,
+            lambda i: value(),
+            iters,
+            optimizer,
+            lr,
+            history_size=30,
+            chunk=10 if optimizer == "lbfgs" else None,
+            progress=show,
+            desc="training the controls",
+            advice="lower the learning rate or the horizon T",
+        )
     c = Controls(w.detach(), None if b is None else b.detach(), T)
     with torch.no_grad():
         val, states = objective(c, x0, y, **opts)
         err = training_error(states[-1], y, P, loss)
     return Fit(c, states, float(err), float(val), torch.tensor(history, dtype=x0.dtype))
+
+
+def _proximal_gradient(smooth, w, b, h, lam1, bound, iters, step, show) -> list[float]:
+    """Proximal gradient with backtracking for ``smooth(u) + lam1 h sum_k |u_k| (+ |u_k| <= bound)``.
+
+    ``u_k`` is row ``k`` of the controls ``(w_k, b_k)``; ``smooth()`` evaluates the smooth part at the
+    current ``w``, ``b`` (updated in place). A step is accepted when it does not increase the
+    objective (then the next trial step is 1.25 times larger), otherwise halved (up to 40 times;
+    if none is accepted the controls stay). Returns the objective after every iteration.
+    """
+    n_layers = w.shape[0]
+    params = [w] if b is None else [w, b]
+
+    def stacked():
+        return w.reshape(n_layers, -1) if b is None else torch.cat([w.reshape(n_layers, -1), b], 1)
+
+    def total(u_rows: torch.Tensor, f: torch.Tensor) -> float:
+        return float(f) + lam1 * h * float(u_rows.norm(dim=1).sum())
+
+    def assign(u: torch.Tensor) -> None:
+        w.copy_(u[:, : w[0].numel()].reshape_as(w))
+        if b is not None:
+            b.copy_(u[:, w[0].numel() :])
+
+    history: list[float] = []
+    for _ in tqdm(range(iters), desc="prox-grad", leave=False, disable=not show):
+        for p in params:
+            p.grad = None
+        f0 = smooth()
+        f0.backward()
+        with torch.no_grad():
+            u0 = stacked().clone()
+            g = (
+                w.grad.reshape(n_layers, -1)
+                if b is None
+                else torch.cat([w.grad.reshape(n_layers, -1), b.grad], 1)
+            )
+            current = total(u0, f0)
+            for _ls in range(40):  # backtracking: accept the first step that decreases the objective
+                u1 = prox_l1_ball(u0 - step * g, step * lam1 * h, bound)
+                assign(u1)
+                new = total(u1, smooth())
+                if new <= current:
+                    step *= 1.25
+                    break
+                step *= 0.5
+            else:
+                assign(u0)
+                new = current
+            history.append(new)
+    if history and not math.isfinite(history[-1]):
+        raise DivergenceError(
+            "training the controls diverged (prox); lower the learning rate or the horizon T"
+        )
+    return history
