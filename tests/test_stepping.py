@@ -44,11 +44,11 @@ def _count(k, y):
 
 def test_records_at_zero_every_r_and_the_last_step():
     x0 = torch.zeros(3)
-    traj = S.run(_count, (x0,), 10, names=("X",), dt=0.5, record_every=4)
+    traj = S.run(_count, (x0,), 10, names=("X",), dt=0.5, record_every=4, inplace=True)
     assert traj.times.tolist() == [0.0, 2.0, 4.0, 5.0]
     assert traj.X[:, 0].tolist() == [0.0, 4.0, 8.0, 10.0]
     assert torch.equal(traj.last, torch.full((3,), 10.0)) and torch.equal(x0, torch.zeros(3))  # x0 untouched
-    none = S.run(_count, (x0,), 10, names=("X",), record_every=None)
+    none = S.run(_count, (x0,), 10, names=("X",), record_every=None, inplace=True)
     assert none.states is None and none.stats is None and none.times.numel() == 0
     assert torch.equal(none.last, traj.last)
     with pytest.raises(AttributeError, match="recorded no states"):
@@ -58,12 +58,14 @@ def test_records_at_zero_every_r_and_the_last_step():
 
 
 def test_statistics_that_view_the_state_are_copied():
-    traj = S.run(_count, (torch.zeros(4),), 3, names=("X",), stats=lambda y: y[0][:2])
+    traj = S.run(_count, (torch.zeros(4),), 3, names=("X",), stats=lambda y: y[0][:2], inplace=True)
     assert traj.states is None and traj.stats[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_variable_steps_give_the_sum_of_the_steps():
-    traj = S.run(_count, (torch.zeros(1),), 3, names=("X",), dt=lambda k: [0.1, 0.2, 0.4][k], t0=1.0)
+    traj = S.run(
+        _count, (torch.zeros(1),), 3, names=("X",), dt=lambda k: [0.1, 0.2, 0.4][k], t0=1.0, inplace=True
+    )
     np.testing.assert_allclose(traj.times.numpy(), [1.0, 1.1, 1.3, 1.7])
 
 

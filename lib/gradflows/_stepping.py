@@ -11,7 +11,8 @@ steps, and the last step), statistics recorded instead of states, the finiteness
 into a :class:`Trajectory`.
 
 States are tuples of tensors (``(W,)``, ``(W, Z, D)``, ``(X,)``). A step may update its tensors in
-place (the particle and Adam loops do, for speed): records are copies.
+place (the particle and Adam loops do, for speed; they say so with ``inplace=True``, and the loop
+then records copies).
 
 The deterministic schemes for ``y' = f(y)`` on such tuples (:data:`SCHEMES`) are shared by the
 optimizer ODEs of chapter 1 and the controlled ResNet ODE of chapter 2.
@@ -145,6 +146,7 @@ def run(
     advice: str = "try a smaller dt",
     unit: str = "step",
     grad: bool = False,
+    inplace: bool = False,
     check_records: bool = True,
     finite: Sequence[str] | None = None,
 ) -> Trajectory:
@@ -162,8 +164,9 @@ def run(
     step known finite, followed by ``advice``. ``finite`` names the variables checked (default:
     all of them).
 
-    ``grad=False`` runs under ``torch.no_grad()`` on a copy of ``state0`` (steps may update it in
-    place); ``grad=True`` keeps the graph (differentiable dynamics, out-of-place steps).
+    ``grad=False`` runs under ``torch.no_grad()``; ``grad=True`` keeps the graph (differentiable
+    dynamics). ``inplace=True`` declares a step that updates its tensors in place: the loop then
+    works on a copy of ``state0`` and records copies (an out-of-place step needs neither).
     """
     names = tuple(names)
     if len(names) != len(state0):
@@ -193,13 +196,13 @@ def run(
                 r = r.clone()  # a view of the state, which a step may update in place
             recs.append(r)
         else:
-            recs.append(tuple(s.clone() for s in y) if not grad else y)
+            recs.append(tuple(s.clone() for s in y) if inplace else y)
 
     steps = range(n_steps)
     if show_progress(progress, n_steps):
         steps = tqdm(steps, desc=desc, leave=False)
     with contextlib.nullcontext() if grad else torch.no_grad():
-        y = state0 if grad else tuple(s.detach().clone() for s in state0)
+        y = tuple(s.detach().clone() for s in state0) if inplace else state0
         if record_every is not None:
             record(0, y)
         for k in steps:

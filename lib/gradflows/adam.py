@@ -162,6 +162,7 @@ def adam(
         desc="adam",
         advice="try a smaller lr",
         finite=("W",),  # the recursive correction (5.27) may overflow D to inf, which freezes W
+        inplace=True,
     )
     # the ODE's variables: Z = -m
     states = (traj.states[0], -traj.states[1], traj.states[2])

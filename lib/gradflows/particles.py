@@ -96,6 +96,7 @@ def _euler_maruyama(
         progress=progress,
         desc=desc,
         advice=f"try a smaller dt (now {dt:g})",
+        inplace=True,
     )
 
 
