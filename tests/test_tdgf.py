@@ -409,3 +409,22 @@ def test_dgm_callback_counts_evaluations():
     )
     assert [n for n, _ in calls] == list(range(1, len(res.losses) + 1))
     assert [loss for _, loss in calls] == res.losses
+
+
+def test_heston_tensor_elements_converge_to_quantlib_at_first_order():
+    # the IMEX steps with tensor P1 elements against QuantLib (Heston rho = 0, the paper's case): the error
+    # at tau = 1 is the first-order time-stepping error, C h with C ~ 6e-3 on this window (notebook
+    # 05-tdgf/02), so 5 and 10 steps give ~1.2e-3 and ~6e-4 and halving h halves it (ratio 2 +- 0.4)
+    m = pp.Heston()
+    S = torch.linspace(0.8, 1.2, 41, dtype=torch.float64)
+    x = torch.stack([S, torch.full_like(S, 0.03)], 1)
+    ref = m.reference(x, 1.0)
+    errs = []
+    for n in (5, 10):
+        fem = finite_elements.fem_imex_heston(m, 1.0, n)
+        assert fem.U.shape == (n + 1, 301, 41)
+        np.testing.assert_allclose(fem.U[0], np.maximum(fem.S - 1.0, 0)[:, None] * np.ones(41))
+        errs.append(float((finite_elements.fem_interpolate(fem, n, x) - ref).abs().max()))
+    assert errs[1] < 1e-3 and 1.6 < errs[0] / errs[1] < 2.4, errs
+    with pytest.raises(ValueError, match="Heston"):
+        finite_elements.fem_imex_heston(pp.BlackScholes(), 1.0, 5)

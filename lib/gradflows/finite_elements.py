@@ -2,22 +2,26 @@
 
 The implicit–explicit steps of :mod:`gradflows.tdgf` with a P1 finite-element space in place of
 a network: the reference for the time discretization (claim TDGF-2), sharing no code with the
-networks it checks. Notebooks ``05-tdgf/01-pdes-and-energies`` and ``05-tdgf/04-why-training-converges``.
+networks it checks. One-dimensional models (:func:`fem_imex_1d`; notebooks
+``05-tdgf/01-pdes-and-energies`` and ``05-tdgf/04-why-training-converges``) and the Heston model
+with tensor-product elements (:func:`fem_imex_heston`; notebook ``05-tdgf/02-tdgf-vs-dgm``).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
+from scipy.interpolate import RegularGridInterpolator
 
 from ._validation import check_int, check_positive
-from .pricing_pdes import PricingPDE
+from .pricing_pdes import Heston, PricingPDE
 
-__all__ = ["fem_matrices", "fem_imex_1d"]
+__all__ = ["fem_matrices", "fem_imex_1d", "TensorFEM", "fem_imex_heston", "fem_interpolate"]
 
 
 def _check_model(model) -> PricingPDE:
@@ -87,3 +91,82 @@ def fem_imex_1d(
     for k in range(1, n_steps + 1):
         U[k] = lu.solve(M @ U[k - 1] - h * (B @ U[k - 1]))
     return x, U
+
+
+def _p1_matrices(nodes: np.ndarray, weight) -> dict[str, sp.csr_matrix]:
+    """1-D P1 matrices with a weight ``w`` (2-point Gauss rule per element): mass ``int w phi_i phi_j``,
+    stiffness ``int w phi_i' phi_j'``, advection ``int w phi_i phi_j'``."""
+    n, dx = nodes.size, np.diff(nodes)
+    idx = np.arange(n - 1)
+    rows, cols, vals = [], [], {"mass": [], "stiff": [], "adv": []}
+    for g in (-1 / np.sqrt(3), 1 / np.sqrt(3)):
+        xq = (nodes[:-1] + nodes[1:]) / 2 + g * dx / 2
+        wq = dx / 2 * weight(xq)
+        phi, dphi = ((nodes[1:] - xq) / dx, (xq - nodes[:-1]) / dx), (-1 / dx, 1 / dx)
+        for a in range(2):
+            for c in range(2):
+                rows.append(idx + a)
+                cols.append(idx + c)
+                vals["mass"].append(wq * phi[a] * phi[c])
+                vals["stiff"].append(wq * dphi[a] * dphi[c])
+                vals["adv"].append(wq * phi[a] * dphi[c])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return {k: sp.csr_matrix((np.concatenate(v), (rows, cols)), shape=(n, n)) for k, v in vals.items()}
+
+
+class TensorFEM(NamedTuple):
+    """Finite-element steps on a tensor grid: nodes ``S`` ``(n_S,)``, ``V`` ``(n_V,)`` and the
+    nodal values ``U`` ``(n_steps + 1, n_S, n_V)`` (``U[0]`` the payoff)."""
+
+    S: np.ndarray
+    V: np.ndarray
+    U: np.ndarray
+
+
+def fem_imex_heston(model: Heston, T: float, n_steps: int, n_S: int = 301, n_V: int = 41) -> TensorFEM:
+    """IMEX Euler steps ``(M(1 + h r) + h K) U^k = M U^{k-1} - h B U^{k-1}`` with tensor-product P1 elements.
+
+    Every coefficient of the (tapered) Heston operator in divergence form is a power of ``S`` times
+    a function of ``V`` (``A_SS = S^2 V / 2``, ``A_SV = S rho eta V chi / 2``, ``A_VV``,
+    ``b_S = S g(V)``, ``b_V = q(V)``), so every matrix is a Kronecker product of 1-D matrices. The
+    ``V``-profiles are read from ``model.A`` and ``model.b`` at ``S = 1``; the powers of ``S`` are
+    the Heston structure. Natural boundary conditions, as in the energy. Claims TDGF-2 and TDGF-5.
+    """
+    if not isinstance(model, Heston):
+        raise ValueError(
+            f"fem_imex_heston needs a gradflows.pricing_pdes.Heston model, got {type(model).__name__}"
+        )
+    T, n_steps = check_positive("T", T), check_int("n_steps", n_steps)
+    S = np.linspace(model.lo[0], model.hi[0], check_int("n_S", n_S, minimum=3))
+    V = np.linspace(model.lo[1], model.hi[1], check_int("n_V", n_V, minimum=3))
+
+    def profile(f):  # a coefficient as a function of V at S = 1
+        return lambda v: f(torch.stack([torch.ones(v.size), torch.as_tensor(v)], 1)).numpy()
+
+    mS = {p: _p1_matrices(S, lambda s, p=p: s**p) for p in (0, 1, 2)}
+    aSS, aSV, aVV = (
+        _p1_matrices(V, profile(lambda x, i=i, j=j: model.A(x)[:, i, j])) for i, j in ((0, 0), (0, 1), (1, 1))
+    )
+    bS, bV = (_p1_matrices(V, profile(lambda x, i=i: model.b(x)[:, i])) for i in (0, 1))
+    mV = _p1_matrices(V, np.ones_like)["mass"]
+    M = sp.kron(mS[0]["mass"], mV)
+    K = (
+        sp.kron(mS[2]["stiff"], aSS["mass"])  # A_SS = S^2 (V / 2)
+        + sp.kron(mS[0]["mass"], aVV["stiff"])  # A_VV
+        + sp.kron(mS[1]["adv"].T, aSV["adv"])  # A_SV = S (rho eta V chi / 2), both orders
+        + sp.kron(mS[1]["adv"], aSV["adv"].T)
+    )
+    B = sp.kron(mS[1]["adv"], bS["mass"]) + sp.kron(mS[0]["mass"], bV["adv"])  # b_S = S g(V), b_V = q(V)
+    h = T / n_steps
+    lu = spla.splu(((1 + h * model.r) * M + h * K).tocsc())
+    U = [np.repeat(np.maximum(S - model.K, 0.0), V.size)]
+    for _ in range(n_steps):
+        U.append(lu.solve(M @ U[-1] - h * (B @ U[-1])))
+    return TensorFEM(S, V, np.array(U).reshape(n_steps + 1, S.size, V.size))
+
+
+def fem_interpolate(fem: TensorFEM, k: int, x: torch.Tensor) -> torch.Tensor:
+    """Bilinear interpolation of the step ``U^k`` of :func:`fem_imex_heston` at the rows ``(S, V)``
+    of ``x``."""
+    S, V, U = fem
+    return torch.as_tensor(RegularGridInterpolator((S, V), U[k])(torch.as_tensor(x).numpy()))

@@ -101,6 +101,29 @@ def prox_l1_ball(u: torch.Tensor, threshold: float, bound: float | None) -> torc
     return u * torch.where(r > 0, r_new / r.clamp_min(1e-300), torch.zeros_like(r))
 
 
+def _check_data(x0, y):
+    x0, y = as_tensor("x0", x0), as_tensor("y", y)
+    check_ndim("x0", x0, 2)
+    check_finite("x0", x0)
+    check_finite("y", y)
+    if y.shape[0] != x0.shape[0]:
+        raise ValueError(f"y must have {x0.shape[0]} rows (one per point), got shape {tuple(y.shape)}")
+    return x0, y
+
+
+def _check_problem(reg, optimizer, bound):
+    """The optimizer that ``reg`` needs (``"prox"`` for ``L1``) and the checked ``bound``."""
+    if reg not in _REGS:
+        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
+    if optimizer not in ("lbfgs", "adam", "prox"):
+        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'prox', got {optimizer!r}")
+    if reg == "L1":
+        optimizer = "prox"
+    elif bound is not None:
+        raise ValueError("bound (|u| <= M) is only supported with reg='L1'")
+    return optimizer, None if bound is None else check_positive("bound", bound)
+
+
 def fit_controls(
     x0: torch.Tensor,
     y: torch.Tensor,
@@ -143,24 +166,10 @@ def fit_controls(
         Initial controls (default: ``N(0, 0.1^2/d)`` weights and ``N(0, 0.1^2)`` biases
         from ``generator``).
     """
-    x0, y = as_tensor("x0", x0), as_tensor("y", y)
-    check_ndim("x0", x0, 2)
-    check_finite("x0", x0)
-    check_finite("y", y)
-    if y.shape[0] != x0.shape[0]:
-        raise ValueError(f"y must have {x0.shape[0]} rows (one per point), got shape {tuple(y.shape)}")
+    x0, y = _check_data(x0, y)
     T, n_layers, iters = check_positive("T", T), check_int("n_layers", n_layers), check_int("iters", iters)
     lam = check_nonnegative("lam", lam)
-    if reg not in _REGS:
-        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
-    if optimizer not in ("lbfgs", "adam", "prox"):
-        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'prox', got {optimizer!r}")
-    if reg == "L1":
-        optimizer = "prox"
-    elif bound is not None:
-        raise ValueError("bound (|u| <= M) is only supported with reg='L1'")
-    if bound is not None:
-        bound = check_positive("bound", bound)
+    optimizer, bound = _check_problem(reg, optimizer, bound)
     if init is None:
         init = random_controls(
             x0.shape[1], n_layers, T, std=0.1, bias=bias, generator=generator, dtype=x0.dtype
