@@ -1,5 +1,6 @@
 """Discrete Adam against torch.optim.Adam (the independent reference) and the ODE's Euler scheme."""
 
+import gradflows as gf
 import pytest
 import torch
 from gradflows import adam as ad
@@ -110,7 +111,7 @@ def test_adam_bad_inputs():
         ad.adam(lambda W: W.sum(), torch.ones(2), 1)
     with pytest.raises(ValueError, match="callable"):
         ad.adam(None, torch.ones(2), 1)
-    with pytest.raises(oo.DivergenceError):
+    with pytest.raises(gf.DivergenceError):
         ad.adam(lambda W: torch.full_like(W, float("nan")), torch.ones(2), 1)
 
 

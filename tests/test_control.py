@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import scipy.integrate
 import torch
+from gradflows import DivergenceError
 from gradflows import control as C
 from gradflows import datasets as DS
 from gradflows import training as TR
-from gradflows.ode_optimizers import DivergenceError
 
 
 def _gen(s=0):

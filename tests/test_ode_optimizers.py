@@ -1,5 +1,6 @@
 """ODE optimizers: vector fields against closed forms and scipy, energy identities, bad input."""
 
+import gradflows as gf
 import numpy as np
 import pytest
 import scipy.integrate
@@ -122,7 +123,7 @@ def test_record_every_and_trajectory_accessors():
 
 def test_divergence_is_reported():
     J = L.quadratic(torch.eye(2) * 10.0)
-    with pytest.raises(oo.DivergenceError, match="diverged"):
+    with pytest.raises(gf.DivergenceError, match="diverged"):
         oo.integrate(oo.gradient_flow(J), torch.ones(2), dt=1.0, n_steps=2000, method="euler")
 
 

@@ -6,10 +6,10 @@ from unittest import mock
 
 import pytest
 import torch
+from gradflows import DivergenceError
 from gradflows import landscapes as L
 from gradflows import mean_field as MF
 from gradflows import particles as P
-from gradflows.ode_optimizers import DivergenceError
 
 
 def _dw_grad(x):

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from gradflows import DivergenceError
 from gradflows import pricing as P
-from gradflows.ode_optimizers import DivergenceError
 from scipy import integrate
 
 

@@ -12,3 +12,6 @@ class DivergenceError(RuntimeError, FloatingPointError):
     Every dynamics and every training loop of the library raises it. It is a ``RuntimeError`` and,
     for code that catches arithmetic failures, a ``FloatingPointError``.
     """
+
+
+DivergenceError.__module__ = "gradflows"  # documented and imported as gradflows.DivergenceError

@@ -84,7 +84,7 @@ def scheme(method: str, allowed: Sequence[str] | None = None) -> Callable[[Field
 
 @dataclass(frozen=True)
 class Trajectory:
-    """What a dynamics of :mod:`gradflows` returns.
+    """What every dynamics of ``gradflows`` returns.
 
     ``times`` ``(m,)``: the recorded times. ``states``: one tensor ``(m, ...)`` per state variable,
     in the order of ``names`` (``None`` when statistics were recorded instead, or nothing was
@@ -94,9 +94,9 @@ class Trajectory:
     """
 
     times: torch.Tensor
-    states: State | None
+    states: tuple[torch.Tensor, ...] | None
     stats: torch.Tensor | None
-    final: State
+    final: tuple[torch.Tensor, ...]
     names: tuple[str, ...]
 
     def __getattr__(self, name: str) -> torch.Tensor:
@@ -121,6 +121,9 @@ class Trajectory:
         if self.states is None:
             raise ValueError("this trajectory recorded no states to evaluate")
         return fn(self.states)
+
+
+Trajectory.__module__ = "gradflows"  # documented and imported as gradflows.Trajectory
 
 
 def _finite(state: State, watched) -> int | None:

@@ -141,7 +141,7 @@ def dgm_solve(
 
     ``sampling="grid"``: ``points = (n_tau, n_1, ..., n_d)`` midpoint grid, fixed. ``"mc"``: ``points``
     uniform samples, fixed for L-BFGS (redrawn every ``chunk`` iterations if given), fresh every
-    iteration for Adam. ``net`` defaults to :func:`make_net` with a time input.
+    iteration for Adam. ``net`` defaults to :func:`~gradflows.tdgf.make_net` with a time input.
     ``boundary=True`` (grid sampling) adds the zero-flux condition on the faces of the box
     (:func:`dgm_loss`), the boundary condition of the TDGF's problem. ``callback(n, loss, net)``,
     if given, is called after every loss evaluation ``n`` (a fixed evaluation budget can then be

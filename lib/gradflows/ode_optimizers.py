@@ -26,14 +26,11 @@ from dataclasses import dataclass
 
 import torch
 
-from ._errors import DivergenceError
 from ._stepping import Trajectory, run, scheme
 from ._validation import as_tensor, check_finite, check_int, check_positive
 
 __all__ = [
     "Flow",
-    "Trajectory",
-    "DivergenceError",
     "autograd_gradient",
     "gradient_flow",
     "heavy_ball",
@@ -306,7 +303,7 @@ def integrate(
     energy checks); the schemes are those of ``gradflows._stepping``, shared with the
     controlled ResNet ODE. States are recorded every ``record_every`` steps (and at the end).
 
-    Raises :class:`DivergenceError` when the iterates stop being finite.
+    Raises :class:`~gradflows.DivergenceError` when the iterates stop being finite.
     Notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/02-momentum-and-adam``.
     """
     dt = check_positive("dt", dt)
