@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 from ._training import minimize
 from ._validation import check_int, check_positive
 from .device import show_progress
-from .pricing_pdes import PricingPDE
-from .tdgf import _ADVICE, _check_common, _check_model, _points, make_net, tdgf_energy, value_and_grad
+from .pricing_pdes import PricingPDE, check_model
+from .tdgf import _ADVICE, _check_common, _points, make_net, tdgf_energy, value_and_grad
 
 __all__ = ["DGMResult", "dgm_residual", "dgm_loss", "dgm_solve", "time_per_iteration"]
 
@@ -149,7 +149,7 @@ def dgm_solve(
     """
     if boundary and sampling != "grid":
         raise ValueError("boundary=True needs sampling='grid' (midpoint rule on the faces)")
-    model = _check_model(model)
+    model = check_model(model)
     T = check_positive("T", T)
     _check_common(sampling, optimizer, iters, generator, lr)
     net = make_net(model, time_input=T) if net is None else net
@@ -201,7 +201,7 @@ def time_per_iteration(
     Same network class and size for both, fresh networks, Monte Carlo points; CUDA is
     synchronized. Used by notebook ``05-tdgf/03-dimension`` and ``make bench`` (claim TDGF-6).
     """
-    model = _check_model(model)
+    model = check_model(model)
     if solver not in ("tdgf", "dgm"):
         raise ValueError(f"solver must be 'tdgf' or 'dgm', got {solver!r}")
     device = torch.device(device)

@@ -19,15 +19,9 @@ import torch
 from scipy.interpolate import RegularGridInterpolator
 
 from ._validation import check_int, check_positive
-from .pricing_pdes import Heston, PricingPDE
+from .pricing_pdes import Heston, PricingPDE, check_model
 
 __all__ = ["fem_matrices", "fem_imex_1d", "TensorFEM", "fem_imex_heston", "fem_interpolate"]
-
-
-def _check_model(model) -> PricingPDE:
-    if not isinstance(model, PricingPDE):
-        raise ValueError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
-    return model
 
 
 def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
@@ -37,7 +31,7 @@ def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, s
     The discrete step energy is
     ``I(u) = (u - U)^T M (u - U) / 2 + h (u^T S u / 2 + r u^T M u / 2 + u^T B U)``.
     """
-    model = _check_model(model)
+    model = check_model(model)
     if model.dim != 1:
         raise ValueError(f"finite elements are implemented for 1-D models only, got d={model.dim}")
     x = np.asarray(nodes, dtype=float)
@@ -75,7 +69,7 @@ def fem_imex_1d(
     boundary conditions), i.e. the TDGF time stepping with a finite-element space instead of a
     network. Returns ``(nodes, U)`` with ``U`` of shape ``(n_steps + 1, n)``. Claim TDGF-2.
     """
-    model = _check_model(model)
+    model = check_model(model)
     T = check_positive("T", T)
     n_steps = check_int("n_steps", n_steps)
     x = (

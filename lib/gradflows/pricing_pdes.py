@@ -29,7 +29,7 @@ import torch
 from . import pricing
 from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
 
-__all__ = ["PricingPDE", "BlackScholes", "Heston", "BasketBlackScholes"]
+__all__ = ["PricingPDE", "BlackScholes", "Heston", "BasketBlackScholes", "check_model"]
 
 
 class PricingPDE:
@@ -169,6 +169,13 @@ class PricingPDE:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(d={self.dim}, r={self.r:g}, K={self.K:g}, lo={self.lo}, hi={self.hi})"
+
+
+def check_model(model) -> PricingPDE:
+    """``model`` itself if it is a model of this module; ``ValueError`` otherwise (used by every solver)."""
+    if not isinstance(model, PricingPDE):
+        raise ValueError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
+    return model
 
 
 class _CallOnFirst:

@@ -33,7 +33,7 @@ from ._training import OPTIMIZERS, minimize
 from ._validation import check_generator, check_int, check_positive
 from .device import show_progress
 from .nets import DGMNet
-from .pricing_pdes import PricingPDE
+from .pricing_pdes import PricingPDE, check_model
 
 __all__ = [
     "make_net",
@@ -45,12 +45,6 @@ __all__ = [
 
 _OUTPUTS = ("plain", "bound")
 _ADVICE = "lower lr or check the model"
-
-
-def _check_model(model) -> PricingPDE:
-    if not isinstance(model, PricingPDE):
-        raise ValueError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
-    return model
 
 
 def make_net(
@@ -316,7 +310,7 @@ def tdgf_solve(
     Returns a :class:`TDGFResult`. Raises ``ValueError`` for bad arguments and
     ``gradflows.DivergenceError`` if the energy becomes NaN.
     """
-    model = _check_model(model)
+    model = check_model(model)
     T = check_positive("T", T)
     n_steps = check_int("n_steps", n_steps)
     _check_common(sampling, optimizer, iters, generator, lr)
