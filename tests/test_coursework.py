@@ -258,7 +258,7 @@ def _solution_lines(nb: dict) -> list[str]:
     lines = []
     for ex in cw.exercises(nb):
         for idx in ex.solution_cells:
-            lines += cw._split_task(_src(nb["cells"][idx]))[1].split("\n")
+            lines += cw._source._split_task(_src(nb["cells"][idx]))[1].split("\n")
         for idx in ex.test_cells:
             lines += _src(nb["cells"][idx]).split("\n")
         lines += (ex.solution_text or "").split("\n")
@@ -276,17 +276,17 @@ def test_student_versions_of_the_book_hold_no_solution(tmp_path):
             _src(c)
             for c in nb["cells"]
             if not set(c.get("metadata", {}).get("tags", [])) & {"solution", "hidden-test"}
-            and not any(s[0] == "solution" for s in cw._segments(_src(c)))
+            and not any(s[0] == "solution" for s in cw._markings._segments(_src(c)))
         ]
         shown += [
             seg[3]
             for c in nb["cells"]
             if c["cell_type"] == "markdown"
-            for seg in cw._segments(_src(c))
+            for seg in cw._markings._segments(_src(c))
             if seg[0] == "exercise"
         ]
         answers = [i for ex in cw.exercises(nb) for i in ex.solution_cells]
-        shown += [cw._split_task(_src(nb["cells"][i]))[0] for i in answers]
+        shown += [cw._source._split_task(_src(nb["cells"][i]))[0] for i in answers]
         lecture = "\n".join(shown)
         student = json.loads((tmp_path / "course" / "release" / p.parent.name / p.name).read_text())
         text = "\n".join(_src(c) for c in student["cells"])

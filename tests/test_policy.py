@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -230,13 +231,56 @@ def test_readme_gives_the_two_commands() -> None:
         assert command in readme, f"README.md does not mention `{command}`"
 
 
+def _library_modules() -> list[str]:
+    """Dotted names (below ``gradflows.``) of the public modules and subpackages of the library."""
+    names = []
+    for p in sorted(LIBRARY.rglob("*.py")):
+        parts = p.relative_to(LIBRARY).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or any(q.startswith("_") for q in parts) or parts[0] in NOT_API:
+            continue
+        names.append(".".join(parts))
+    return names
+
+
 def test_every_library_module_is_in_the_api_reference() -> None:
     api = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
-    modules = sorted(
-        p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_") and p.stem not in NOT_API
-    )
-    missing = [m for m in modules if f"automodule:: gradflows.{m}" not in api]
+    missing = [m for m in _library_modules() if f"automodule:: gradflows.{m}" not in api]
     assert not missing, f"modules missing from book/api.md: {missing}"
+
+
+def test_references_share_no_code_with_what_they_check() -> None:
+    """An independent reference imports nothing from the library but validation and devices."""
+    allowed = ("gradflows._validation", "gradflows.device", "gradflows._errors", "gradflows.references")
+    offenders = []
+    for p in sorted((LIBRARY / "references").glob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                # inside gradflows.references: one dot is this subpackage, two dots the library
+                base = ["", "gradflows.references", "gradflows"][min(node.level, 2)]
+                mod = ".".join(x for x in (base, node.module) if x)
+                names = [mod] if node.module else [f"{mod}.{a.name}" for a in node.names]
+            else:
+                continue
+            bad = [n for n in names if n.split(".")[0] == "gradflows" and not n.startswith(allowed)]
+            offenders += [f"{p.name}: {n}" for n in bad]
+    assert not offenders, f"references import library code: {offenders}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_cells_stay_short(path: Path) -> None:
+    """A student reads every cell: machinery belongs in the library (no code cell over 60 lines)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    long = [
+        (i, n)
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code"
+        and (n := sum(1 for ln in "".join(c["source"]).split("\n") if ln.strip())) > 60
+    ]
+    assert not long, f"{path.name}: code cells over 60 non-blank lines (cell, lines): {long}"
 
 
 # A number with three or more significant digits typed in a notebook's markdown is a result

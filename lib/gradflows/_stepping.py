@@ -193,13 +193,7 @@ def run(
             check(k, y)
             checked = k
         times.append(t)
-        if stats is not None:
-            r = stats(y)
-            if any(r.untyped_storage().data_ptr() == s.untyped_storage().data_ptr() for s in y):
-                r = r.clone()  # a view of the state, which a step may update in place
-            recs.append(r)
-        else:
-            recs.append(tuple(s.clone() for s in y) if inplace else y)
+        recs.append(_snapshot(y, stats, inplace))
 
     steps = range(n_steps)
     if show_progress(progress, n_steps):
@@ -215,10 +209,25 @@ def run(
                 record(k + 1, y)
         if record_every is None or n_steps == 0 or not check_records:
             check(n_steps, y)
+    return _package(times, recs if record_every is not None else None, y, names, stats is not None)
+
+
+def _snapshot(y: State, stats: Callable[[State], torch.Tensor] | None, inplace: bool):
+    """What one record keeps: ``stats(y)`` (never a view of the state), or the state (copied if in place)."""
+    if stats is None:
+        return tuple(s.clone() for s in y) if inplace else y
+    r = stats(y)
+    if any(r.untyped_storage().data_ptr() == s.untyped_storage().data_ptr() for s in y):
+        r = r.clone()  # a view of the state, which a step may update in place
+    return r
+
+
+def _package(times: list[float], recs: list | None, y: State, names: tuple, is_stats: bool) -> Trajectory:
+    """The :class:`Trajectory` of recorded times and records (``None``: final state only)."""
     ref = y[0]
     tt = torch.tensor(times, dtype=ref.dtype if ref.is_floating_point() else torch.float64, device=ref.device)
-    if record_every is None:
+    if recs is None:
         return Trajectory(tt, None, None, y, names)
-    if stats is not None:
+    if is_stats:
         return Trajectory(tt, None, torch.stack(recs), y, names)
     return Trajectory(tt, tuple(torch.stack([r[i] for r in recs]) for i in range(len(names))), None, y, names)

@@ -56,8 +56,7 @@ def minimize(
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    params = list(params)
-    hist: list[float] = []
+    params, hist = list(params), []
 
     def check(value: float | None = None) -> None:
         value = hist[-1] if value is None else value
@@ -67,51 +66,73 @@ def minimize(
             )
 
     if optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
-        for i in tqdm(range(iters), desc=f"{desc} (Adam)", leave=False, disable=not progress):
-            opt.zero_grad()
-            value = loss(i)
-            value.backward()
-            opt.step()
-            hist.append(value.item())
-            check()
-        return hist
-    if chunk is None:
-        opt = torch.optim.LBFGS(
+        _adam(
             params,
-            max_iter=iters,
-            max_eval=int(1.25 * iters) + 1,
-            history_size=history_size,
-            line_search_fn="strong_wolfe",
-            **LBFGS_TOLERANCES,
+            loss,
+            iters,
+            lr,
+            hist,
+            check,
+            tqdm(range(iters), desc=f"{desc} (Adam)", leave=False, disable=not progress),
         )
+    elif chunk is None:
+        _lbfgs(params, loss, iters, history_size, hist, check)
+    else:
+        with tqdm(total=iters, desc=f"{desc} (L-BFGS)", leave=False, disable=not progress) as bar:
+            _lbfgs_chunked(params, loss, iters, chunk, history_size, hist, check, bar)
+    return hist
 
-        def closure():
-            opt.zero_grad()
-            value = loss(0)
-            hist.append(value.item())
-            check()
-            value.backward()
-            return value
 
-        opt.step(closure)
-        return hist
+def _adam(params, loss, iters, lr, hist, check, steps) -> None:
+    """``iters`` Adam steps on ``loss(i)``, one history value per step."""
+    opt = torch.optim.Adam(params, lr=lr)
+    for i in steps:
+        opt.zero_grad()
+        value = loss(i)
+        value.backward()
+        opt.step()
+        hist.append(value.item())
+        check()
+
+
+def _lbfgs(params, loss, iters, history_size, hist, check) -> None:
+    """One L-BFGS call of ``iters`` iterations; every evaluated loss goes into the history."""
+    opt = torch.optim.LBFGS(
+        params,
+        max_iter=iters,
+        max_eval=int(1.25 * iters) + 1,
+        history_size=history_size,
+        line_search_fn="strong_wolfe",
+        **LBFGS_TOLERANCES,
+    )
+
+    def closure():
+        opt.zero_grad()
+        value = loss(0)
+        hist.append(value.item())
+        check()
+        value.backward()
+        return value
+
+    opt.step(closure)
+
+
+def _lbfgs_chunked(params, loss, iters, chunk, history_size, hist, check, bar) -> None:
+    """``ceil(iters / chunk)`` L-BFGS calls of ``chunk`` iterations, one history value per call."""
     opt = torch.optim.LBFGS(
         params, max_iter=chunk, history_size=history_size, line_search_fn="strong_wolfe", **LBFGS_TOLERANCES
     )
 
-    def chunk_closure():
+    def closure():
         opt.zero_grad()
         value = loss(0)
         check(value.item())
         value.backward()
         return value
 
-    with tqdm(total=iters, desc=f"{desc} (L-BFGS)", leave=False, disable=not progress) as bar:
-        for _ in range(math.ceil(iters / chunk)):
-            opt.step(chunk_closure)
-            with torch.no_grad():
-                hist.append(float(loss(0)))
-            bar.update(chunk)
-            check()
-    return hist
+    for _ in range(math.ceil(iters / chunk)):
+        opt.step(closure)
+        with torch.no_grad():
+            hist.append(float(loss(0)))
+        bar.update(chunk)
+        check()

@@ -1,0 +1,5 @@
+"""``python -m gradflows.coursework``: see :func:`gradflows.coursework.main`."""
+
+from ._course import main
+
+raise SystemExit(main())
