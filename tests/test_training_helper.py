@@ -56,13 +56,28 @@ def test_a_non_finite_loss_raises_divergence_with_advice():
     with pytest.raises(gf.DivergenceError, match="demo diverged"):
         TH.minimize([p], lambda i: (p * math.inf).sum(), 5, "lbfgs", desc="demo")
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        TH.minimize([p], lambda i: p.sum(), 5, "sgd")
+        TH.minimize([p], lambda i: p.sum(), 5, "newton")
+
+
+def test_sgd_follows_its_step_schedule_and_runs_the_hook():
+    # gradient descent on |p|^2 / 2 with steps lr_i: p_(i+1) = (1 - lr_i) p_i, in closed form
+    p = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    lrs, seen = [0.5, 0.25, 0.125], []
+    hist = TH.minimize(
+        [p], lambda i: 0.5 * (p * p).sum(), 3, "sgd", lambda i: lrs[i], after_step=lambda i: seen.append(i)
+    )
+    factor = (1 - 0.5) * (1 - 0.25) * (1 - 0.125)
+    assert torch.allclose(
+        p.detach(), factor * torch.tensor([1.0, -2.0], dtype=torch.float64), rtol=0, atol=1e-15
+    )
+    assert seen == [0, 1, 2] and len(hist) == 3 and hist[0] == 2.5
 
 
 def test_one_training_helper():
-    # optimizers for training are built in one place; gradflows.adam re-implements Adam on purpose (chapter 1)
-    for path in LIB.glob("*.py"):
-        if path.name == "_training.py":
+    # optimizers for training are built in one place; gradflows.adam re-implements Adam on purpose,
+    # the independent references and the benchmarks' peers call torch.optim (what they are checked against)
+    for path in LIB.rglob("*.py"):
+        if path.name == "_training.py" or path.parent.name in ("references", "bench"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr in ("LBFGS", "Adam", "SGD"):

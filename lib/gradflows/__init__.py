@@ -26,6 +26,9 @@ stepping core ``gradflows._stepping``).
 * :mod:`gradflows.rates` -- fitted convergence rates
 * :mod:`gradflows.claims` -- claims checks that report the fraction of their tolerance used
 * :mod:`gradflows.plotting` -- the book's figure style
+* :mod:`gradflows.references` -- independent references the claims checks compare against
+  (quadrature, finite differences, exact chains, scipy solvers; no code shared with the kernels)
+* :mod:`gradflows.experiments` -- the notebooks' experiment harnesses (sweeps, tables, figures)
 * :mod:`gradflows.coursework` -- the exercises as nbgrader coursework (``make coursework``;
   imported on its own, not by ``import gradflows``)
 """
@@ -39,6 +42,7 @@ from . import (
     datasets,
     dgm,
     energies,
+    experiments,
     finite_elements,
     landscapes,
     mean_field,
@@ -49,6 +53,7 @@ from . import (
     pricing,
     pricing_pdes,
     rates,
+    references,
     tdgf,
     training,
     weak_solutions,
@@ -72,6 +77,7 @@ __all__ = [
     "datasets",
     "dgm",
     "energies",
+    "experiments",
     "finite_elements",
     "generator",
     "get_device",
@@ -85,6 +91,7 @@ __all__ = [
     "pricing",
     "pricing_pdes",
     "rates",
+    "references",
     "scale",
     "seed",
     "tdgf",

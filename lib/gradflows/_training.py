@@ -19,7 +19,7 @@ from ._errors import DivergenceError
 
 __all__ = ["OPTIMIZERS", "LBFGS_TOLERANCES", "minimize"]
 
-OPTIMIZERS = ("lbfgs", "adam")
+OPTIMIZERS = ("lbfgs", "adam", "sgd")
 
 #: Stop L-BFGS only on its iteration budget, not on small gradients or changes: the budgets of the
 #: book are small, and the losses are compared at equal cost.
@@ -31,8 +31,9 @@ def minimize(
     loss: Callable[[int], torch.Tensor],
     iters: int,
     optimizer: str = "lbfgs",
-    lr: float = 1e-3,
+    lr: float | Callable[[int], float] = 1e-3,
     *,
+    after_step: Callable[[int], None] | None = None,
     history_size: int = 50,
     chunk: int | None = None,
     progress: bool = False,
@@ -49,7 +50,9 @@ def minimize(
     call; the history holds one value per call, and a progress bar advances by ``chunk``.
 
     ``optimizer="adam"``: ``iters`` steps of ``torch.optim.Adam`` with learning rate ``lr`` on
-    ``loss(i)``; the history holds the loss of every step.
+    ``loss(i)``; the history holds the loss of every step. ``optimizer="sgd"``: the same with plain
+    gradient descent (``torch.optim.SGD``), where ``lr`` may be a schedule ``i -> lr_i``. For both,
+    ``after_step(i)`` runs after step ``i`` (e.g. a projection of the parameters).
 
     Raises :class:`~gradflows.DivergenceError` (message: ``desc``, the value, the iteration,
     ``advice``) as soon as a recorded loss is not finite.
@@ -65,16 +68,9 @@ def minimize(
                 f"{desc} diverged: the loss became {value} at iteration {len(hist)}; {advice}"
             )
 
-    if optimizer == "adam":
-        _adam(
-            params,
-            loss,
-            iters,
-            lr,
-            hist,
-            check,
-            tqdm(range(iters), desc=f"{desc} (Adam)", leave=False, disable=not progress),
-        )
+    if optimizer in ("adam", "sgd"):
+        bar = tqdm(range(iters), desc=f"{desc} ({optimizer})", leave=False, disable=not progress)
+        _first_order(params, loss, optimizer, lr, hist, check, bar, after_step)
     elif chunk is None:
         _lbfgs(params, loss, iters, history_size, hist, check)
     else:
@@ -83,16 +79,22 @@ def minimize(
     return hist
 
 
-def _adam(params, loss, iters, lr, hist, check, steps) -> None:
-    """``iters`` Adam steps on ``loss(i)``, one history value per step."""
-    opt = torch.optim.Adam(params, lr=lr)
+def _first_order(params, loss, optimizer, lr, hist, check, steps, after_step) -> None:
+    """Adam or gradient-descent steps on ``loss(i)``, one history value per step."""
+    schedule = lr if callable(lr) else None
+    first = schedule(0) if schedule else lr
+    opt = torch.optim.Adam(params, lr=first) if optimizer == "adam" else torch.optim.SGD(params, lr=first)
     for i in steps:
+        if schedule:
+            opt.param_groups[0]["lr"] = schedule(i)
         opt.zero_grad()
         value = loss(i)
         value.backward()
         opt.step()
         hist.append(value.item())
         check()
+        if after_step is not None:
+            after_step(i)
 
 
 def _lbfgs(params, loss, iters, history_size, hist, check) -> None:

@@ -18,14 +18,24 @@ Jacobian products, not to be fast. Notebook ``01-sgd/01-gradient-flow``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 import torch
 
-from ._validation import as_tensor, check_finite, check_ndim
+from ._validation import as_tensor, check_finite, check_int, check_ndim
 from .nets import MLP
 
-__all__ = ["ACTIVATION_DERIVATIVES", "forward_states", "jacobian_backprop"]
+__all__ = [
+    "ACTIVATION_DERIVATIVES",
+    "forward_states",
+    "jacobian_backprop",
+    "bias_gradients",
+    "bias_gradient_costs",
+    "cost_table",
+    "autograd_gap",
+    "plot_costs",
+]
 
 ACTIVATION_DERIVATIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
@@ -83,3 +93,138 @@ def jacobian_backprop(
         J = Ws[r] @ torch.diag(dS(zs[r - 1])) @ J
     gx = (g_out @ J)[0]
     return {"x": gx, "b": [g[0] for g in gb], "W": gW}
+
+
+def bias_gradients(
+    net: MLP, x: torch.Tensor, grad_phi: Callable[[torch.Tensor], torch.Tensor], order: str = "backward"
+) -> tuple[list[torch.Tensor], int]:
+    """All bias gradients (5.12) of one input by explicit Jacobian products, and their multiply-adds.
+
+    ``order="backward"`` is the recursion (5.14): one vector-matrix product per layer.
+    ``order="forward"`` multiplies each product (5.12) from ``S'(z_r)`` to the output, matrix
+    by matrix, as a forward-mode computation would. Returns ``(gradients, multiply-adds)``; the
+    count is that of the matrix products. Used in notebook ``01-sgd/01-gradient-flow``.
+    """
+    if not isinstance(net, MLP):
+        raise ValueError("net must be a gradflows.nets.MLP")
+    if order not in ("forward", "backward"):
+        raise ValueError(f"order must be 'forward' or 'backward', got {order!r}")
+    x = check_finite("x", check_ndim("x", as_tensor("x", x), 1))
+    if x.shape[0] != net.sizes[0]:
+        raise ValueError(f"x must have length {net.sizes[0]}, got {x.shape[0]}")
+    hs, zs = forward_states(net, x)
+    Ws = [W.detach() for W in net.weights]
+    dS = ACTIVATION_DERIVATIVES[net.activation]
+    sig = [dS(z) for z in zs[:-1]]  # diagonals of Sigma_0 .. Sigma_{p-1}
+    p, g_out, flops = len(Ws) - 1, grad_phi(zs[-1]), 0
+    if order == "backward":
+        gb = [g_out]
+        for r in range(p, 0, -1):
+            gb.insert(0, (gb[0] @ Ws[r]) * sig[r - 1])
+            flops += Ws[r].numel()
+        return gb, flops
+    gb = []
+    for r in range(p + 1):
+        M = torch.eye(Ws[r].shape[0])
+        if r < p:
+            M = torch.diag(sig[r])
+        for k in range(r + 1, p + 1):
+            M = Ws[k] @ M
+            flops += M.shape[0] * Ws[k].shape[1] * M.shape[1]
+            if k < p:
+                M = sig[k][:, None] * M
+        gb.append(g_out @ M)
+    return gb, flops
+
+
+def _best_time(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bias_gradient_costs(
+    widths: Sequence[int], depth: int, generator: torch.Generator | None = None, repeat: int = 3
+) -> tuple[list[tuple[int, int, int, float]], dict[str, list[float]]]:
+    """Forward against backward order of the bias gradients (5.12) on square sigmoid MLPs.
+
+    For each width ``n``: a network of ``depth`` hidden layers of width ``n`` (``init="normal"``,
+    drawn from ``generator``), one input and target; returns the rows
+    ``(n, forward multiply-adds, backward multiply-adds, max gap between the two orders)`` and
+    the best-of-``repeat`` wall times ``{"forward": [...], "backward": [...]}`` (seconds).
+    Used in notebook ``01-sgd/01-gradient-flow``.
+    """
+    depth, repeat = check_int("depth", depth), check_int("repeat", repeat)
+    widths = [check_int("width", n) for n in widths]
+    rows, times = [], {"forward": [], "backward": []}
+    for n in widths:
+        wide = MLP([n] * (depth + 2), activation="sigmoid", init="normal", generator=generator)
+        xw, yw = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+        out = {o: bias_gradients(wide, xw, lambda f, yw=yw: f - yw, o) for o in ("forward", "backward")}
+        gap = max(
+            (a - b).abs().max().item() for a, b in zip(out["forward"][0], out["backward"][0], strict=True)
+        )
+        for o in times:
+            times[o].append(
+                _best_time(
+                    lambda o=o, wide=wide, xw=xw, yw=yw: bias_gradients(wide, xw, lambda f: f - yw, o), repeat
+                )
+            )
+        rows.append((n, out["forward"][1], out["backward"][1], gap))
+    return rows, times
+
+
+def cost_table(rows: Sequence[tuple[int, int, int, float]]) -> str:
+    """The printed table of :func:`bias_gradient_costs` (multiply-adds, their ratio, agreement to 1e-12)."""
+    lines = [f"{'width':>6} {'forward mult-adds':>18} {'backward mult-adds':>19} {'ratio':>7}  orders agree"]
+    lines += [f"{n:>6} {ff:>18.3e} {fb:>19.3e} {ff / fb:>7.0f}  {gap < 1e-12}" for n, ff, fb, gap in rows]
+    return "\n".join(lines)
+
+
+def autograd_gap(
+    net: MLP,
+    xs: torch.Tensor,
+    phi: Callable[[torch.Tensor], torch.Tensor],
+    grad_phi: Callable[[torch.Tensor], torch.Tensor],
+) -> float:
+    """Largest ``|Jacobian products - autograd|`` over the inputs ``xs`` and all gradients (x, b, W).
+
+    :func:`jacobian_backprop` against ``torch.autograd`` (``.backward()`` of ``phi(net(x))``, which
+    overwrites the ``.grad`` of the parameters), weight gradients transposed to the layout of (5.13).
+    Used in notebook ``01-sgd/01-gradient-flow`` (claim SGD-3).
+    """
+    xs = check_finite("xs", check_ndim("xs", as_tensor("xs", xs), 2))
+    worst = 0.0
+    for xi in xs:
+        ours = jacobian_backprop(net, xi, grad_phi)
+        net.zero_grad()
+        xr = xi.clone().requires_grad_(True)
+        phi(net(xr)).backward()
+        diffs = [(ours["x"] - xr.grad).abs().max()]
+        diffs += [(gb - b.grad).abs().max() for gb, b in zip(ours["b"], net.biases, strict=True)]
+        diffs += [(gW.T - W.grad).abs().max() for gW, W in zip(ours["W"], net.weights, strict=True)]
+        worst = max([worst] + [d.item() for d in diffs])
+    return worst
+
+
+def plot_costs(widths: Sequence[int], times: dict[str, list[float]], depth: int) -> None:
+    """Figure: best-of-3 wall times of the forward and backward orders of :func:`bias_gradient_costs`.
+
+    Used in notebook ``01-sgd/01-gradient-flow``.
+    """
+    import matplotlib.pyplot as plt
+
+    if set(times) != {"forward", "backward"} or any(len(v) != len(widths) for v in times.values()):
+        raise ValueError("times must map 'forward' and 'backward' to one time per width")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for o, mk in (("forward", "s-"), ("backward", "o-")):
+        ax.loglog(widths, times[o], mk, label=f"{o} order")
+    ax.set_xticks(widths, labels=[str(n) for n in widths])
+    ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+    ax.set_xlabel(f"width $n$ (depth {depth})")
+    ax.set_ylabel("seconds (best of 3, this machine)")
+    ax.set_title("all bias gradients of one sample")
+    ax.legend()

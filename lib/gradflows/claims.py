@@ -28,7 +28,7 @@ from collections import defaultdict
 
 from .device import base_seed
 
-__all__ = ["check_le", "check_ge", "check_close", "glue", "summary", "report"]
+__all__ = ["check_le", "check_ge", "check_close", "glue", "glue_values", "summary", "report"]
 
 
 def _number(name: str, value) -> float:
@@ -117,6 +117,16 @@ def glue(name: str, value) -> None:
     bundle, metadata = format_display_data(value)
     metadata["scrapbook"] = {"name": name, "mime_prefix": _GLUE_PREFIX}
     display({_GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def glue_values(prefix: str = "", /, **values) -> None:
+    """Publish each ``values[name]`` as a Python float under ``prefix_name`` (or ``name`` without
+    a prefix), for the prose: ``{glue:text}`prefix_name:.3g```. Floats, so that the text can format
+    tensors and NumPy scalars alike."""
+    if not isinstance(prefix, str):
+        raise ValueError(f"prefix must be a string, got {prefix!r}")
+    for name, value in values.items():
+        glue(f"{prefix}_{name}" if prefix else name, float(value))
 
 
 def summary(log: str) -> list[tuple[str, str, int, float, list[int]]]:

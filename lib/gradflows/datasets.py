@@ -14,7 +14,7 @@ import torch
 
 from ._validation import check_int, check_nonnegative, check_positive
 
-__all__ = ["circles", "spheres", "two_moons", "shifted_sines", "separable"]
+__all__ = ["circles", "spheres", "two_moons", "shifted_sines", "separable", "rings"]
 
 
 def _randn(shape, generator, dtype):
@@ -143,3 +143,21 @@ def separable(
     # put the point on the side of its label, at least `margin` away from the hyperplane
     s_new = y * torch.clamp(s.abs(), min=margin)
     return x + (s_new - s)[:, None] * e, y
+
+
+def rings(
+    n: int = 1000, radii: tuple[float, float] = (0.5, 1.0), dtype: torch.dtype | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two full concentric circles, ``n`` equispaced points each (no noise): the inner one with label
+    ``-1``, the outer one ``+1``. What a classifier trained on :func:`circles` must separate
+    (notebooks/02-turnpike/01)."""
+    n = check_int("n", n, 3)
+    r_in, r_out = (check_positive("radius", r) for r in radii)
+    if r_in >= r_out:
+        raise ValueError(f"radii must be increasing, got {radii!r}")
+    dtype = dtype or torch.get_default_dtype()
+    s = torch.linspace(0, 2 * torch.pi, n + 1, dtype=dtype)[:-1]
+    unit = torch.stack([torch.cos(s), torch.sin(s)], 1)
+    return torch.cat([r_in * unit, r_out * unit]), torch.cat(
+        [-torch.ones(n, dtype=dtype), torch.ones(n, dtype=dtype)]
+    )

@@ -26,7 +26,16 @@ from .device import show_progress
 from .pricing_pdes import PricingPDE, check_model
 from .tdgf import _ADVICE, _check_common, _points, make_net, tdgf_energy, value_and_grad
 
-__all__ = ["DGMResult", "dgm_residual", "dgm_loss", "dgm_solve", "time_per_iteration"]
+__all__ = [
+    "DGMResult",
+    "dgm_residual",
+    "dgm_loss",
+    "dgm_solve",
+    "time_per_iteration",
+    "best_seconds",
+    "cost_sweep",
+    "cost_report",
+]
 
 
 def dgm_residual(
@@ -234,3 +243,96 @@ def time_per_iteration(
         sync()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def best_seconds(fn, repeat: int = 3) -> float:
+    """Best wall time (s) of ``fn()`` over ``repeat`` calls, after one warm-up call."""
+    fn()
+    best = math.inf
+    for _ in range(check_int("repeat", repeat)):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def cost_sweep(
+    models: dict,
+    rounds: int,
+    width: int,
+    layers: int,
+    points: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> dict:
+    """Best times over ``rounds`` interleaved rounds, for each model: forward pass, forward + input gradient
+    (with ``create_graph``), one TDGF and one DGM iteration (:func:`time_per_iteration`), on fresh networks
+    of the same size and ``points`` Monte Carlo points. Every round visits every model; returns
+    ``{key: array([t_forward, t_grad, t_tdgf, t_dgm])}`` (seconds). Claim TDGF-6, notebooks/05-tdgf/03.
+    """
+    rounds, points = check_int("rounds", rounds), check_int("points", points)
+    secs = {key: np.full(4, np.inf) for key in models}
+
+    def one_round(model):
+        net = make_net(model, width, layers, device=device)
+        x, _ = model.sample(points, generator, device=device)
+        t_f = best_seconds(lambda: net(x.detach().requires_grad_(True)), repeat=10)  # ~1 ms: many repeats
+        t_g = best_seconds(lambda: value_and_grad(net, x, create_graph=True), repeat=10)
+        kw = dict(points=points, width=width, layers=layers, device=device, generator=generator)
+        return (
+            t_f,
+            t_g,
+            time_per_iteration(model, "tdgf", repeat=5, **kw),
+            time_per_iteration(model, "dgm", repeat=3, **kw),
+        )
+
+    for _ in range(rounds):
+        for key, model in models.items():
+            secs[key] = np.minimum(secs[key], one_round(model))
+    return secs
+
+
+def cost_report(ds: Sequence[int], secs: dict) -> dict:
+    """The cost model of claim TDGF-6 fitted to :func:`cost_sweep` (keys ``ds``), with its table printed.
+
+    ``kappa = t_grad / t_forward - 1`` (cost of a reverse sweep in forward passes), the ratio
+    ``t_dgm / t_tdgf``, the model ``1 + 1/(1 + kappa) + kappa d``, the least-squares line of the ratio
+    in ``d`` (``scipy.stats.linregress``) and a sentence placing the model against the measurement.
+    Returns them in a dict (``t_fwd, t_grad, t_tdgf, t_dgm, kappa, ratio, kbar, model_ratio, fit,
+    model_off``). Used in notebooks/05-tdgf/03.
+    """
+    from scipy.stats import linregress
+
+    if set(ds) != set(secs):
+        raise ValueError(f"secs must have the keys {list(ds)}, got {list(secs)}")
+    t_fwd, t_grad, t_tdgf, t_dgm = (np.array([secs[d][i] for d in ds]) for i in range(4))
+    kappa = t_grad / t_fwd - 1
+    ratio = t_dgm / t_tdgf
+    kbar = np.median(
+        kappa
+    )  # kappa hardly depends on d (first layer only); the median ignores one disturbed entry
+    model_ratio = 1 + 1 / (1 + kappa) + kappa * np.array(ds)
+    fit = linregress(ds, ratio)
+    print(" d | forward | fwd + grad | kappa | TDGF iter | DGM iter | ratio | model 1 + 1/(1+k) + k d")
+    for i, d in enumerate(ds):
+        print(
+            f"{d:2d} | {1e3 * t_fwd[i]:5.2f} ms | {1e3 * t_grad[i]:6.2f} ms | {kappa[i]:.2f}  "
+            f"| {1e3 * t_tdgf[i]:6.2f} ms "
+            f"| {1e3 * t_dgm[i]:6.1f} ms | {ratio[i]:5.2f} | {model_ratio[i]:5.2f}"
+        )
+    print(
+        f"fitted ratio = {fit.intercept:.2f} + {fit.slope:.3f} d  (slope standard error {fit.stderr:.3f});  "
+        f"median kappa = {kbar:.3f}"
+    )
+    off = 100 * (model_ratio / ratio - 1)  # per cent, negative where the model is below the measurement
+    if off.max() < 0:
+        model_off = f"below the measured ratio at every d, by {-off.max():.0f} to {-off.min():.0f} %"
+    elif off.min() > 0:
+        model_off = f"above the measured ratio at every d, by {off.min():.0f} to {off.max():.0f} %"
+    else:
+        model_off = (
+            f"between {-off.min():.0f} % below (d = {ds[np.argmin(off)]}) and {off.max():.0f} % above "
+            f"(d = {ds[np.argmax(off)]}) the measured ratio"
+        )
+    return dict(t_fwd=t_fwd, t_grad=t_grad, t_tdgf=t_tdgf, t_dgm=t_dgm, kappa=kappa, ratio=ratio, kbar=kbar,
+                model_ratio=model_ratio, fit=fit, model_off=model_off)  # fmt: skip

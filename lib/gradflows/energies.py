@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
@@ -36,6 +37,7 @@ __all__ = [
     "w2_1d",
     "w2",
     "w2_gaussian",
+    "kde_log_error_on_gaussian",
 ]
 
 _MAX_OT_SIZE = 2.5e7
@@ -335,3 +337,32 @@ def w2_gaussian(
     cross = _sqrtm_psd(0.5 * (C + C.T))
     val = (m1 - m2).square().sum() + torch.trace(S1 + S2 - 2 * cross)
     return val.clamp_min(0).sqrt()
+
+
+def kde_log_error_on_gaussian(
+    cov: torch.Tensor, n: int, n_eval: int = 2000, q: float = 0.1, generator: torch.Generator | None = None
+) -> float:
+    """Error of a kernel estimate of ``log m``, ``m = N(0, cov)``: sd of ``log m_kde - log m`` on the bulk.
+
+    ``n`` samples ``L xi`` (``L`` the Cholesky factor, one ``randn(n, d)``) feed ``scipy.stats.gaussian_kde``
+    (Scott's bandwidth); the difference is evaluated at the first ``n_eval`` samples and its sd taken over
+    those whose estimated density is above its ``q``-quantile. Used in notebooks/03-mfld/03 (the floor
+    of the first-order condition from particles).
+    """
+    from scipy.stats import gaussian_kde
+
+    S = _cov("cov", cov)
+    n, n_eval = check_int("n", n, minimum=2), check_int("n_eval", n_eval)
+    d = S.shape[0]
+    try:
+        L = torch.linalg.cholesky(S)
+    except RuntimeError:
+        raise ValueError("cov must be positive definite") from None
+    Xc = torch.randn(n, d, generator=generator, dtype=S.dtype) @ L.T
+    E = Xc[:n_eval]
+    log_true = (
+        -0.5 * (E @ torch.linalg.inv(S) * E).sum(1) - 0.5 * d * math.log(2 * math.pi) - 0.5 * torch.logdet(S)
+    )
+    log_kde = gaussian_kde(Xc.T.cpu().numpy()).logpdf(E.T.cpu().numpy())
+    keep = log_kde >= np.quantile(log_kde, q)
+    return float(np.std((log_kde - log_true.cpu().numpy())[keep]))

@@ -21,7 +21,17 @@ from scipy.interpolate import RegularGridInterpolator
 from ._validation import check_int, check_positive
 from .pricing_pdes import Heston, PricingPDE, check_model
 
-__all__ = ["fem_matrices", "fem_imex_1d", "TensorFEM", "fem_imex_heston", "fem_interpolate"]
+__all__ = [
+    "fem_matrices",
+    "fem_imex_1d",
+    "TensorFEM",
+    "fem_imex_heston",
+    "fem_interpolate",
+    "in_window",
+    "window_max_error",
+    "imex_error_table",
+    "imex_error_over_steps",
+]
 
 
 def fem_matrices(model: PricingPDE, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
@@ -164,3 +174,75 @@ def fem_interpolate(fem: TensorFEM, k: int, x: torch.Tensor) -> torch.Tensor:
     of ``x``."""
     S, V, U = fem
     return torch.as_tensor(RegularGridInterpolator((S, V), U[k])(torch.as_tensor(x).numpy()))
+
+
+def in_window(x: np.ndarray, lo: float = 0.8, hi: float = 1.2) -> np.ndarray:
+    """Boolean mask of the nodes ``lo <= x <= hi`` (the error window of the chapter)."""
+    x = np.asarray(x)
+    return (x >= lo) & (x <= hi)
+
+
+def window_max_error(
+    model: PricingPDE, x: np.ndarray, U: np.ndarray, tau: float, lo: float = 0.8, hi: float = 1.2
+) -> float:
+    """Largest ``|U - model.reference|`` at time to maturity ``tau`` over the nodes ``lo <= x <= hi``
+    (1-D model). Used in notebooks/05-tdgf/01."""
+    x, U = np.asarray(x, float), np.asarray(U, float)
+    if x.shape != U.shape or x.ndim != 1:
+        raise ValueError(f"x and U must be 1-D arrays of the same shape, got {x.shape} and {U.shape}")
+    sel = in_window(x, lo, hi)
+    if not sel.any():
+        raise ValueError(f"no node lies in the window [{lo}, {hi}]")
+    return np.abs(U[sel] - model.reference(torch.as_tensor(x[sel])[:, None], tau).numpy()).max()
+
+
+def imex_error_table(
+    runs: dict, T: float, steps_list: tuple[int, ...], lo: float = 0.8, hi: float = 1.2
+) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
+    """The TDGF-2 experiment: :func:`fem_imex_1d` for every ``name: (model, nodes)`` of ``runs`` and every
+    number of steps, scored by :func:`window_max_error` at ``tau = T``.
+
+    Returns ``(errors[name], final[name])``: the errors as an array over ``steps_list`` and the pairs
+    ``(nodes, U^N)``. Used in notebooks/05-tdgf/01.
+    """
+    T = check_positive("T", T)
+    err: dict[str, np.ndarray] = {}
+    final: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for name, (model, nodes) in runs.items():
+        errs, final[name] = [], []
+        for n in steps_list:
+            x, U = fem_imex_1d(model, T, n, nodes)
+            errs.append(window_max_error(model, x, U[-1], T, lo, hi))
+            final[name].append((x, U[-1]))
+        err[name] = np.array(errs)
+    return err, final
+
+
+def imex_error_over_steps(
+    model: PricingPDE,
+    T: float,
+    steps_list: tuple[int, ...],
+    nodes: int = 3001,
+    window: tuple[float, float] = (0.8, 1.2),
+    band: tuple[float, float] = (0.5, 2.0),
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The error of :func:`fem_imex_1d` maximized over the steps ``k = 1..N``, for each ``N``.
+
+    Two norms against ``model.reference(., k T / N)``: the sup norm over ``window`` and the L2 norm
+    (trapezoidal rule) over ``band``. Returns ``(sup errors, L2 errors, [(k of the sup maximum, k of the
+    L2 maximum)])``; remark on the kinked payoff in notebooks/05-tdgf/01.
+    """
+    T = check_positive("T", T)
+    first_sup, first_l2, worst_k = [], [], []
+    for n in steps_list:
+        x, U = fem_imex_1d(model, T, n, nodes)
+        sel, sel_band = in_window(x, *window), in_window(x, *band)
+        sup_k, l2_k = [], []
+        for k in range(1, n + 1):
+            e_k = U[k] - model.reference(torch.as_tensor(x)[:, None], k * T / n).numpy()
+            sup_k.append(np.abs(e_k[sel]).max())
+            l2_k.append(np.sqrt(np.trapezoid(e_k[sel_band] ** 2, x[sel_band])))
+        first_sup.append(max(sup_k))
+        first_l2.append(max(l2_k))
+        worst_k.append((int(np.argmax(sup_k)) + 1, int(np.argmax(l2_k)) + 1))
+    return np.array(first_sup), np.array(first_l2), worst_k

@@ -6,13 +6,24 @@ particles are evaluated at once. Notebooks ``01-sgd/*`` (and later chapters).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
 from ._validation import as_tensor, check_finite, check_ndim, check_positive
 
-__all__ = ["quadratic", "rosenbrock", "double_well", "tilted_double_well", "six_hump"]
+__all__ = [
+    "quadratic",
+    "rotated_quadratic",
+    "random_spd",
+    "rosenbrock",
+    "double_well",
+    "tilted_double_well",
+    "six_hump",
+    "grad_six_hump",
+    "quartic",
+]
 
 
 def quadratic(A, W_star=None) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -62,3 +73,60 @@ def six_hump(W: torch.Tensor) -> torch.Tensor:
     """Six-hump camel function on ``R^2``: six local minima, two global ones (value ~ -1.0316)."""
     x, y = W[..., 0], W[..., 1]
     return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+
+
+def grad_six_hump(W: torch.Tensor) -> torch.Tensor:
+    """Closed-form gradient of :func:`six_hump`, batched over leading dimensions.
+
+    ``(8x - 8.4x^3 + 2x^5 + y, x - 8y + 16y^3)``. Used in notebook ``01-sgd/02-momentum-and-adam``.
+    """
+    W = as_tensor("W", W)  # non-finite states are the stepping core's to report
+    if W.ndim == 0 or W.shape[-1] != 2:
+        raise ValueError(f"W must have last dimension 2, got shape {tuple(W.shape)}")
+    x, y = W[..., 0], W[..., 1]
+    return torch.stack([8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3], -1)
+
+
+def rotated_quadratic(alpha: float, beta: float, theta: float = math.pi / 6) -> torch.Tensor:
+    """Symmetric 2x2 matrix ``R diag(alpha, beta) R^T`` with ``R`` the rotation by ``theta``.
+
+    The Hessian of the planar quadratic of notebook ``01-sgd/01-gradient-flow``: eigenvalues
+    ``alpha`` and ``beta`` (the constants of (5.4)-(5.5)) along axes rotated by ``theta``. Default dtype.
+    """
+    alpha, beta = check_positive("alpha", alpha), check_positive("beta", beta)
+    theta = float(theta)
+    if not math.isfinite(theta):
+        raise ValueError(f"theta must be finite, got {theta!r}")
+    c, s = math.cos(theta), math.sin(theta)
+    R = torch.tensor([[c, -s], [s, c]])
+    return R @ torch.diag(torch.tensor([alpha, beta])) @ R.T
+
+
+def random_spd(eigenvalues, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random symmetric matrix ``A = Q diag(eigenvalues) Q^T`` and its orthogonal ``Q``.
+
+    ``Q`` is the QR factor of a standard Gaussian matrix drawn from ``generator`` (one draw of
+    ``q x q`` numbers); ``A`` is symmetrized exactly. The Hessian of the quadratic of notebook
+    ``01-sgd/01-gradient-flow``, with spectrum in ``[alpha, beta]`` as in (5.4)-(5.5).
+    """
+    lam = check_finite("eigenvalues", check_ndim("eigenvalues", as_tensor("eigenvalues", eigenvalues), 1))
+    q = lam.shape[0]
+    Q, _ = torch.linalg.qr(torch.randn(q, q, generator=generator, dtype=lam.dtype, device=lam.device))
+    A = Q @ torch.diag(lam) @ Q.T
+    return (A + A.T) / 2, Q
+
+
+def quartic(a) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+    """``J(W) = sum_j a_j w_j^4 / 4`` and its gradient ``a_j w_j^3``: a minimum at 0 with zero curvature.
+
+    Used in notebook ``01-sgd/02-momentum-and-adam`` (the slow manifold of the Adam ODE).
+    """
+    a = check_finite("a", check_ndim("a", as_tensor("a", a), 1))
+
+    def J(W: torch.Tensor) -> torch.Tensor:
+        return (a * W**4).sum(-1) / 4
+
+    def grad(W: torch.Tensor) -> torch.Tensor:
+        return a * W**3
+
+    return J, grad

@@ -12,6 +12,9 @@ Notebooks ``03-mfld/01-networks-as-measures`` and ``03-mfld/03-mean-field-langev
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 
 from ._validation import as_tensor, check_finite, check_int, check_ndim
@@ -25,6 +28,12 @@ __all__ = [
     "mf_loss",
     "mf_flat_derivative",
     "mf_drift",
+    "mixture_losses",
+    "gibbs_log_weights",
+    "grid_moments",
+    "mf_free_energy_path",
+    "mf_lipschitz_constant",
+    "gibbs_form_covariance_errors",
 ]
 
 Tensor = torch.Tensor
@@ -195,3 +204,114 @@ def mf_drift(X: Tensor, Z: Tensor, Y: Tensor, activation: str = "tanh", chunk: i
     X, Z, Y, chunk = _check_net(X, Z, Y, activation, chunk)
     with torch.no_grad():
         return _drift(X.detach(), Z.detach(), Y.detach(), activation, chunk)
+
+
+# --- mixtures of empirical measures (convexity of F) ---------------------------------------------
+
+
+def mixture_losses(X0: Tensor, X1: Tensor, Z: Tensor, Y: Tensor, K: int) -> dict[str, object]:
+    """``F`` along the mixtures ``(1 - a) m + a m'`` of the empirical measures of ``X0``, ``X1``, ``a = k/K``.
+
+    The mixture with rational weight ``k/K`` is the network of ``K - k`` copies of ``X0`` and ``k``
+    copies of ``X1`` (same ``N``). Returns ``F`` (array of ``K + 1`` losses ``F(m_a)``), ``output_dev``
+    (largest ``|f_{m_a} - (1 - a) f_m - a f_m'|``) and ``rescaled_dev`` (largest deviation between the
+    mixture and the ``2N``-neuron network with outer weights ``2 (1 - a) c`` and ``2 a c'``): both
+    vanish to round-off since the output is linear in the measure (Proposition "F is convex").
+    Used in notebooks/03-mfld/01.
+    """
+    X0, Z, Y, _ = _check_net(X0, Z, Y)
+    X1, _, _, _ = _check_net(X1, Z, Y)
+    K = check_int("K", K)
+    if X1.shape != X0.shape:
+        raise ValueError(f"X0 and X1 must have one shape, got {tuple(X0.shape)} and {tuple(X1.shape)}")
+    f_m, f_mp = mf_output(X0, Z), mf_output(X1, Z)
+    F, output_dev, rescaled_dev = [], 0.0, 0.0
+    for k in range(K + 1):
+        al = k / K
+        X_mix = torch.cat([X0.repeat(K - k, 1), X1.repeat(k, 1)])  # the mixture (1 - al) m + al m'
+        f_mix = mf_output(X_mix, Z)
+        output_dev = max(output_dev, (f_mix - ((1 - al) * f_m + al * f_mp)).abs().max().item())
+        w0, w1 = torch.ones(X0.shape[1], dtype=X0.dtype), torch.ones(X0.shape[1], dtype=X0.dtype)
+        w0[0], w1[0] = 2 * (1 - al), 2 * al
+        X_resc = torch.cat([X0 * w0.to(X0.device), X1 * w1.to(X0.device)])
+        rescaled_dev = max(rescaled_dev, (mf_output(X_resc, Z) - f_mix).abs().max().item())
+        F.append(mf_loss(X_mix, Z, Y).item())
+    return {"F": np.array(F), "output_dev": output_dev, "rescaled_dev": rescaled_dev}
+
+
+# --- the Gibbs form of a stationary measure, on a grid of the plane -------------------------------
+
+
+def gibbs_log_weights(X: Tensor, Z: Tensor, Y: Tensor, sigma: float, points: Tensor) -> tuple[Tensor, Tensor]:
+    """Log-weights, up to constants, of the two Gibbs forms built on the empirical measure ``m^N`` of ``X``.
+
+    Corrected: ``-(2/sigma^2) dF/dm(m^N, x) - U(x)``; printed: ``-(2/sigma^2)(dF/dm(m^N, x) + U(x))``,
+    with ``U(x) = |x|^2/2 + (d/2) log(2 pi)`` and :func:`mf_flat_derivative`, at the rows of ``points``.
+    Used in notebooks/03-mfld/03 (first-order condition, Proposition 4).
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    psi = mf_flat_derivative(X, Z, Y, points)
+    U = 0.5 * points.square().sum(1) + 0.5 * points.shape[1] * math.log(2 * math.pi)
+    return -(2 / sigma**2) * psi - U, -(2 / sigma**2) * (psi + U)
+
+
+def grid_moments(log_w: Tensor, points: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and covariance of the density ``∝ exp(log_w)`` on the grid ``points`` ``(n, d)`` (Riemann sum).
+
+    Used in notebooks/03-mfld/03.
+    """
+    if log_w.shape != points.shape[:1]:
+        raise ValueError(f"log_w must have shape ({points.shape[0]},), got {tuple(log_w.shape)}")
+    w = torch.exp(log_w - log_w.max())
+    w = w / w.sum()
+    mean = w @ points
+    return mean, (points - mean).T @ ((points - mean) * w[:, None])
+
+
+def mf_free_energy_path(states: Tensor, Z: Tensor, Y: Tensor, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Loss ``F(m^N_t)`` and nearest-neighbour ``H(m^N_t | N(0, I))`` of each recorded cloud of neurons.
+
+    ``states`` has shape ``(n_rec, N, 1 + D)``; the free energy estimate is ``F + (sigma^2/2) H``
+    (:func:`gradflows.energies.relative_entropy_to_gaussian` with ``k`` neighbours).
+    Used in notebooks/03-mfld/03.
+    """
+    from .energies import relative_entropy_to_gaussian
+
+    if states.ndim != 3:
+        raise ValueError(f"states must have shape (n_rec, N, 1 + D), got {tuple(states.shape)}")
+    F_t = np.array([mf_loss(X, Z, Y).item() for X in states])
+    H_t = np.array([relative_entropy_to_gaussian(X, k=k).item() for X in states])
+    return F_t, H_t
+
+
+def mf_lipschitz_constant(X: Tensor, Z: Tensor) -> float:
+    """Size of the measure-Lipschitz constant of ``D_mF``: ``max_x mean_z |grad phi_hat| max |grad phi_hat|``.
+
+    For tanh neurons without bias and one input (``X`` ``(n, 2)``, ``Z`` ``(M, 1)``):
+    ``grad_x phi_hat = (tanh(a z), c (1 - tanh^2(a z)) z)``. Used in notebooks/03-mfld/03 (coupling lemma).
+    """
+    X, Z, _, _ = _check_net(X, Z)
+    if Z.shape[1] != 1:
+        raise ValueError(f"one input feature expected, Z of shape (M, 1), got {tuple(Z.shape)}")
+    th = torch.tanh(X[:, 1:] * Z[:, 0])
+    grad_norm = torch.sqrt(th**2 + (X[:, :1] * (1 - th**2) * Z[:, 0]) ** 2)  # |grad_x phi_hat(x, z)|, (n, M)
+    return grad_norm.mean(1).max().item() * grad_norm.max().item()
+
+
+def gibbs_form_covariance_errors(
+    systems: Tensor, Z: Tensor, Y: Tensor, sigma: float, points: Tensor
+) -> np.ndarray:
+    """Relative covariance errors of the corrected Gibbs form of each system vs its particles, ``(R, 3)``.
+
+    For each cloud of ``systems`` ``(R, n, 2)``: ``C_part`` its covariance, ``C_gibbs`` that of
+    ``exp(-(2/sigma^2) dF/dm(m, x) - U(x))`` on the grid ``points`` (:func:`gibbs_log_weights`,
+    :func:`grid_moments`); returns ``(c11, sqrt(2) c12, c22)`` of ``(C_gibbs - C_part) / |C_part|_F``, whose
+    Euclidean norm is the relative Frobenius error. Used in notebooks/03-mfld/03 (Proposition 4).
+    """
+    diff = []
+    for Xr in systems:
+        C_part = torch.cov(Xr.T)
+        C = grid_moments(gibbs_log_weights(Xr, Z, Y, sigma, points)[0], points)[1] - C_part
+        diff.append((torch.stack([C[0, 0], math.sqrt(2) * C[0, 1], C[1, 1]]) / C_part.norm()).cpu().numpy())
+    return np.array(diff)

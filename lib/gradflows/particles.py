@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ._stepping import Trajectory, run
@@ -39,7 +40,7 @@ from ._validation import (
 from .mean_field import _check_net, _drift
 from .ode_optimizers import autograd_gradient
 
-__all__ = ["langevin", "mean_field_langevin"]
+__all__ = ["langevin", "mean_field_langevin", "time_averaged_histogram"]
 
 Tensor = torch.Tensor
 
@@ -273,3 +274,38 @@ def mean_field_langevin(
         progress,
         "mean-field Langevin",
     )
+
+
+def time_averaged_histogram(
+    x0: Tensor,
+    sigma: float,
+    dt: float,
+    T_burn: float,
+    T_avg: float,
+    grad: Callable[[Tensor], Tensor],
+    bins: int,
+    lo: float,
+    hi: float,
+    *,
+    every: float = 0.5,
+    n_batches: int = 4,
+    generator: torch.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bin probabilities of :func:`langevin` particles averaged over time, and their standard errors.
+
+    Runs ``round((T_burn + T_avg) / dt)`` steps from ``x0`` ``(n, 1)``, records the histogram of the
+    ``n`` particles (``bins`` bins on ``[lo, hi]``) every ``every`` time units, and averages the records
+    after ``T_burn``. Per-bin standard errors from ``n_batches`` batch means of consecutive records.
+    Returns ``(p_avg, se)``, each ``(bins,)``. Used in notebooks/03-mfld/02 (the O(dt) bias of the scheme).
+    """
+    T_burn, T_avg = check_nonnegative("T_burn", T_burn), check_positive("T_avg", T_avg)
+    bins, n_batches = check_int("bins", bins), check_int("n_batches", n_batches, minimum=2)
+    run = langevin(
+        x0, sigma, dt, int(round((T_burn + T_avg) / dt)), grad=grad, record_every=int(round(every / dt)),
+        stats=lambda X: torch.histc(X, bins, lo, hi), generator=generator, progress=False,
+    )  # fmt: skip
+    recs = run.stats[run.times > T_burn].double().cpu().numpy() / x0.shape[0]
+    if len(recs) % n_batches:
+        raise ValueError(f"{len(recs)} records after T_burn do not split into {n_batches} batches")
+    se = recs.reshape(n_batches, -1, bins).mean(1).std(0, ddof=1) / math.sqrt(n_batches)
+    return recs.mean(0), se

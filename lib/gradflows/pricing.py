@@ -42,6 +42,8 @@ __all__ = [
     "geometric_basket_payoff",
     "arithmetic_basket_payoff",
     "heston_call",
+    "bs_vega",
+    "bs_implied_vol",
 ]
 
 Payoff = Callable[[torch.Tensor], torch.Tensor]
@@ -343,3 +345,24 @@ def heston_call(
         option.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(process)))
         out.append(option.NPV())
     return torch.tensor(out, dtype=S_t.dtype, device=S_t.device).reshape(S_t.shape)
+
+
+def bs_vega(S: float, K: float, r: float, sigma: float, tau: float) -> float:
+    """Vega ``dC/dsigma`` of the Black–Scholes call (:func:`bs_call`) by autograd; scalar arguments.
+
+    Converts price tolerances into volatility points (notebook ``05-tdgf/02-tdgf-vs-dgm``).
+    """
+    sig = torch.tensor(check_positive("sigma", sigma), requires_grad=True)
+    (g,) = torch.autograd.grad(bs_call(torch.tensor(float(S)), K, r, sig, tau), sig)
+    return g.item()
+
+
+def bs_implied_vol(price: float, S: float, K: float, r: float, tau: float) -> float:
+    """The volatility in ``[1e-4, 3]`` at which :func:`bs_call` equals ``price`` (``scipy.optimize.brentq``,
+    ``xtol = 1e-14``); scalar arguments. Notebook ``05-tdgf/02-tdgf-vs-dgm``."""
+    from scipy.optimize import brentq
+
+    check_positive("tau", tau)
+    if not math.isfinite(price):
+        raise ValueError(f"price must be finite, got {price!r}")
+    return brentq(lambda s: bs_call(S, K, r, s, tau).item() - price, 1e-4, 3.0, xtol=1e-14)

@@ -14,9 +14,15 @@ from collections.abc import Callable
 
 import torch
 
-from ._validation import as_tensor, check_finite, check_ndim, check_positive
+from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 
-__all__ = ["weak_solution_abs", "smoothed_abs", "smoothed_abs_flow", "kruzkov_functional"]
+__all__ = [
+    "weak_solution_abs",
+    "smoothed_abs",
+    "smoothed_abs_flow",
+    "kruzkov_functional",
+    "smoothed_abs_rows",
+]
 
 
 def weak_solution_abs(w0, t) -> torch.Tensor:
@@ -104,3 +110,25 @@ def kruzkov_functional(
     ]  # (k, p, m)
     integral = torch.trapezoid(integrand, t, dim=-1)
     return integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]
+
+
+def smoothed_abs_rows(eps, trailing: int = 1) -> tuple[Callable, Callable]:
+    """``J(W) = sum_j sqrt(w_j^2 + eps_i^2)`` with a different ``eps_i`` on each row ``i`` of ``W``, and
+    its gradient.
+
+    ``W`` has shape ``(len(eps), ..., q)`` with ``trailing`` dimensions after the first (the last
+    one summed); row ``i`` equals :func:`smoothed_abs` with ``eps[i]``. Many smoothings integrated
+    as one system in notebook ``01-sgd/04-regularity``.
+    """
+    E = check_finite("eps", check_ndim("eps", as_tensor("eps", eps), 1))
+    if bool((E <= 0).any()):
+        raise ValueError("every eps must be > 0")
+    E = E.reshape(-1, *([1] * check_int("trailing", trailing)))
+
+    def J(W: torch.Tensor) -> torch.Tensor:
+        return torch.sqrt(W * W + E * E).sum(-1)
+
+    def grad(W: torch.Tensor) -> torch.Tensor:
+        return W / torch.sqrt(W * W + E * E)
+
+    return J, grad

@@ -1,0 +1,99 @@
+"""Gibbs densities and free energies in one dimension by adaptive quadrature (``scipy.integrate.quad``).
+
+For a potential ``f`` on the line and ``sigma > 0`` the Gibbs density is ``m* = exp(-2 f / sigma^2) / Z``
+and the free energy ``V(m) = int f m + (sigma^2/2) int m log m``, with ``V(m*) = -(sigma^2/2) log Z``
+and ``V(m) - V(m*) = (sigma^2/2) H(m | m*)``. These functions compute ``Z``, bin probabilities of
+``m*`` and ``V``, ``H`` of densities given by their logarithm, without any grid: the independent
+reference for the grid functions of :mod:`gradflows.energies`. Used in notebooks/03-mfld/02.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.integrate import quad
+from scipy.stats import norm
+
+from .._validation import check_positive
+
+__all__ = [
+    "gibbs_partition",
+    "gibbs_bin_probabilities",
+    "free_energy_quad",
+    "gaussian_free_energy_quad",
+    "gaussian_fisher_quad",
+]
+
+Fn = Callable[[float], float]
+_TIGHT = dict(epsabs=1e-14, epsrel=1e-13, limit=200)
+
+
+def gibbs_partition(f: Fn, sigma: float) -> float:
+    """``Z = int exp(-2 f(x) / sigma^2) dx`` over the line by ``quad``. Used in notebooks/03-mfld/02."""
+    sigma = check_positive("sigma", sigma)
+    return quad(lambda x: np.exp(-2 * f(x) / sigma**2), -np.inf, np.inf)[0]
+
+
+def gibbs_bin_probabilities(f: Fn, sigma: float, edges, Z: float | None = None) -> np.ndarray:
+    """Probabilities ``int_{e_b}^{e_{b+1}} exp(-2 f / sigma^2) / Z`` of the bins between the ``edges``.
+
+    ``Z`` by :func:`gibbs_partition` when not given. Used in notebooks/03-mfld/02.
+    """
+    sigma = check_positive("sigma", sigma)
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.diff(edges) > 0):
+        raise ValueError(f"edges must be an increasing 1-D array of >= 2 points, got shape {edges.shape}")
+    Z = gibbs_partition(f, sigma) if Z is None else check_positive("Z", Z)
+    return np.array(
+        [
+            quad(lambda x: np.exp(-2 * f(x) / sigma**2) / Z, a, b)[0]
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
+
+
+def free_energy_quad(log_w: Fn, f: Fn, sigma: float, a: float, b: float, log_Z: float) -> tuple[float, float]:
+    """``V(m)`` and ``H(m | m*)`` by ``quad`` for ``m = exp(log_w) / C`` on ``[a, b]``.
+
+    ``log m* = -2 f / sigma^2 - log_Z`` written out; ``C`` by ``quad`` too (epsabs 1e-14, epsrel 1e-13).
+    Used in notebooks/03-mfld/02.
+    """
+    sigma = check_positive("sigma", sigma)
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise ValueError(f"need finite a < b, got {a}, {b}")
+    C = quad(lambda x: np.exp(log_w(x)), a, b, **_TIGHT)[0]
+
+    def log_m(x):
+        return log_w(x) - np.log(C)
+
+    V = quad(lambda x: np.exp(log_m(x)) * (f(x) + 0.5 * sigma**2 * log_m(x)), a, b, **_TIGHT)[0]
+    H = quad(lambda x: np.exp(log_m(x)) * (log_m(x) + 2 * f(x) / sigma**2 + log_Z), a, b, **_TIGHT)[0]
+    return V, H
+
+
+def gaussian_free_energy_quad(mu: float, s2: float, sigma: float) -> float:
+    """``V(N(mu, s2)) = int (x^2/2) m + (sigma^2/2) int m log m`` (Ornstein-Uhlenbeck potential), by ``quad``.
+
+    Integrated over ``mu +- 14 sd``. Used in notebooks/03-mfld/02 (exercise on the OU process).
+    """
+    s = np.sqrt(check_positive("s2", s2))
+    sigma = check_positive("sigma", sigma)
+
+    def g(x):
+        return norm.pdf(x, mu, s) * (0.5 * x**2 + 0.5 * sigma**2 * norm.logpdf(x, mu, s))
+
+    return quad(g, mu - 14 * s, mu + 14 * s, **_TIGHT)[0]
+
+
+def gaussian_fisher_quad(mu: float, s2: float, sigma: float) -> float:
+    """``int |f'(x) + (sigma^2/2) d/dx log m(x)|^2 m(x) dx``, ``f = x^2/2``, ``m = N(mu, s2)``, by ``quad``.
+
+    The dissipation of the free energy along the Ornstein-Uhlenbeck flow; over ``mu +- 12 sd``.
+    Used in notebooks/03-mfld/02.
+    """
+    s = np.sqrt(check_positive("s2", s2))
+    sigma = check_positive("sigma", sigma)
+    return quad(
+        lambda x: (x - 0.5 * sigma**2 * (x - mu) / s2) ** 2 * norm.pdf(x, mu, s), mu - 12 * s, mu + 12 * s
+    )[0]
