@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from gradflows.experiments import chatter, weak_solutions  # noqa: E402
+from gradflows import weak_solutions  # noqa: E402
+from gradflows.experiments import chatter  # noqa: E402
 from gradflows.experiments import kruzkov as kt  # noqa: E402
 from gradflows.ode_optimizers import gradient_flow  # noqa: E402
 

@@ -19,7 +19,9 @@ from ._errors import DivergenceError
 
 __all__ = ["OPTIMIZERS", "LBFGS_TOLERANCES", "minimize"]
 
-OPTIMIZERS = ("lbfgs", "adam", "sgd")
+#: The training algorithms the solvers offer (``optimizer=``); :func:`minimize` also runs plain
+#: gradient descent (``"sgd"``) for experiments that study it.
+OPTIMIZERS = ("lbfgs", "adam")
 
 #: Stop L-BFGS only on its iteration budget, not on small gradients or changes: the budgets of the
 #: book are small, and the losses are compared at equal cost.
@@ -57,8 +59,8 @@ def minimize(
     Raises :class:`~gradflows.DivergenceError` (message: ``desc``, the value, the iteration,
     ``advice``) as soon as a recorded loss is not finite.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer not in (*OPTIMIZERS, "sgd"):
+        raise ValueError(f"optimizer must be one of {(*OPTIMIZERS, 'sgd')}, got {optimizer!r}")
     params, hist = list(params), []
 
     def check(value: float | None = None) -> None:

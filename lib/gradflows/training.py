@@ -124,6 +124,19 @@ def _check_problem(reg, optimizer, bound):
     return optimizer, None if bound is None else check_positive("bound", bound)
 
 
+def _initial_controls(init, x0, n_layers, T, bias, generator):
+    """Leaf copies ``(w, b)`` of ``init`` (checked against the problem), or of random controls."""
+    if init is None:
+        init = random_controls(
+            x0.shape[1], n_layers, T, std=0.1, bias=bias, generator=generator, dtype=x0.dtype
+        )
+    elif init.n_layers != n_layers or abs(init.T - T) > 1e-12 * T or init.d != x0.shape[1]:
+        raise ValueError("init must have n_layers layers, horizon T and the data's dimension")
+    w = init.w.detach().clone().to(x0).requires_grad_(True)
+    b = None if init.b is None else init.b.detach().clone().to(x0).requires_grad_(True)
+    return w, b
+
+
 def fit_controls(
     x0: torch.Tensor,
     y: torch.Tensor,
@@ -170,14 +183,7 @@ def fit_controls(
     T, n_layers, iters = check_positive("T", T), check_int("n_layers", n_layers), check_int("iters", iters)
     lam = check_nonnegative("lam", lam)
     optimizer, bound = _check_problem(reg, optimizer, bound)
-    if init is None:
-        init = random_controls(
-            x0.shape[1], n_layers, T, std=0.1, bias=bias, generator=generator, dtype=x0.dtype
-        )
-    elif init.n_layers != n_layers or abs(init.T - T) > 1e-12 * T or init.d != x0.shape[1]:
-        raise ValueError("init must have n_layers layers, horizon T and the data's dimension")
-    w = init.w.detach().clone().to(x0).requires_grad_(True)
-    b = None if init.b is None else init.b.detach().clone().to(x0).requires_grad_(True)
+    w, b = _initial_controls(init, x0, n_layers, T, bias, generator)
     params = [w] if b is None else [w, b]
     opts = dict(lam=lam, reg=reg, running=running, kind=kind, activation=activation, P=P, loss=loss)
 

@@ -301,7 +301,7 @@ def movements(N, curves: list, lln: list) -> None:
 def imex_error(model, T: float, n_steps: int, nodes: int) -> None:
     """Explorer of notebook 01: the error ``U^N - u(T)`` of :func:`~gradflows.finite_elements.fem_imex_1d`
     on ``[0.4, 1.4]`` (beyond ~1.5 the zero-flux condition at ``S = 3`` dominates)."""
-    from .finite_elements import fem_imex_1d
+    from ..finite_elements import fem_imex_1d
 
     x, U = fem_imex_1d(model, T, n_steps, nodes)
     sel = (x >= 0.4) & (x <= 1.4)
@@ -331,9 +331,9 @@ def tdgf_error(
     """Explorer of notebook 02: a Black–Scholes TDGF (book network, midpoint grid of 1000 points, L-BFGS,
     step 1 with four times the iterations, payoff fit 200) against the same steps with finite elements, at
     ``S`` ``(n, 1)``; the title gives both errors and the seconds of ``clock``."""
-    from .device import seed
-    from .finite_elements import fem_imex_1d
-    from .tdgf import make_net, tdgf_solve
+    from ..device import seed
+    from ..finite_elements import fem_imex_1d
+    from ..tdgf import make_net, tdgf_solve
 
     seed(0)
     net = make_net(model, 50, 1, gated=False)

@@ -186,7 +186,7 @@ def best_fixed_features_loss(inner: Tensor, Z: Tensor, Y: Tensor) -> float:
     Least squares (``numpy.linalg.lstsq``) on the features ``tanh(a_k z_j)`` (one input ``Z`` ``(M, 1)``):
     an upper bound on ``inf F^N`` for ``N = len(inner)`` neurons. Used in notebooks/03-mfld/03.
     """
-    from .mean_field import mf_features
+    from ..mean_field import mf_features
 
     inner = check_finite("inner", check_ndim("inner", as_tensor("inner", inner), 1))
     A = (

@@ -186,7 +186,7 @@ def oscillation_table(ns, T: float = 2.0) -> None:
     for (nODE) with ReLU the end point minus ``1.5 e - 0.5`` and the distance to the averaged trajectory
     ``x_avg(t) = 1.5 e^(t/2) - 0.5`` with its closed form ``1.5 e (1 - e^(-1/(2n)))``; for (nODE_2) with
     tanh the end point; the ``L^2`` norm of ``w_n`` and the discrete ``H^1`` norm of the controls."""
-    from .control import h1_norm_sq
+    from ..control import h1_norm_sq
 
     T = check_positive("T", T)
     x_osc, x_avg_end = torch.ones(1, 1), 1.5 * np.e - 0.5
@@ -248,7 +248,7 @@ def fit_circle_flows(x, y, x_rings, y_rings, dims, T: float, n_layers: int, gene
     the full circles ``(x_rings, y_rings)`` through the trained ResNet. Prints the training error, the
     accuracies on the training points and on the full circles and ``max_k h |w_k|_2``; returns
     ``{d: dict(fit, x0, rings, step_lip, acc, acc_rings)}`` (notebooks/02-turnpike/01)."""
-    from .training import fit_controls
+    from ..training import fit_controls
 
     circ = {}
     for d in dims:

@@ -132,7 +132,7 @@ def plot_bang_off(
     """Three panels of a trained ``L^1`` control: ``|u(t)| / M`` (bang-off), the error ``phi(x(t))`` along the
     layers and the switching function ``|s_k| / lam`` against 1, with ``T* = ||u||_L1 / M`` marked
     (claim TURN-6, notebooks/02-turnpike/03)."""
-    from .control import training_error
+    from ..control import training_error
 
     T_star = float(l1_norm(c)) / M
     axs[0].stairs(c.pointwise_norm() / M, c.edges, color="C0", lw=2)

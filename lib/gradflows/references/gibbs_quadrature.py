@@ -23,6 +23,7 @@ __all__ = [
     "free_energy_quad",
     "gaussian_free_energy_quad",
     "gaussian_fisher_quad",
+    "competitor_free_energies",
 ]
 
 Fn = Callable[[float], float]
@@ -97,3 +98,36 @@ def gaussian_fisher_quad(mu: float, s2: float, sigma: float) -> float:
     return quad(
         lambda x: (x - 0.5 * sigma**2 * (x - mu) / s2) ** 2 * norm.pdf(x, mu, s), mu - 12 * s, mu + 12 * s
     )[0]
+
+
+def competitor_free_energies(
+    f: Fn, sigma: float, Z: float, var_star: float
+) -> dict[str, tuple[float, float]]:
+    """``(V(m), H(m | m*))`` by :func:`free_energy_quad` for seven competitors of the Gibbs density ``m*``.
+
+    ``m* = exp(-2 f / sigma^2) / Z``; the competitors, from their log-densities in closed form on
+    ``[-6, 6]``: ``m* e^{x/2}``, ``m*(x - 0.3)``, ``m*(x / 1.3)``, ``m*(x / 0.8)``,
+    ``0.7 m* + 0.3 N(0, 0.5^2)``, ``m*`` on ``[-6, 0]``, and ``N(0, var_star)`` truncated to ``[-4, 4]``
+    (each normalised by quad).
+    Used in notebooks/03-mfld/02 (claim MFLD-5), against the same competitors on a grid.
+    """
+    check_positive("sigma", sigma)
+    check_positive("Z", Z)
+    check_positive("var_star", var_star)
+
+    def log_f2(x):  # 2 f / sigma^2
+        return 2 * f(x) / sigma**2
+
+    def gibbs(x):
+        return np.exp(-2 * f(x) / sigma**2) / Z
+
+    specs = {  # name: (log of the unnormalised density, support)
+        "tilted, theta = 0.5": (lambda x: -log_f2(x) + 0.5 * x, -6, 6),
+        "shifted, a = 0.3": (lambda x: -log_f2(x - 0.3), -6, 6),
+        "widened, s = 1.3": (lambda x: -log_f2(x / 1.3), -6, 6),
+        "narrowed, s = 0.8": (lambda x: -log_f2(x / 0.8), -6, 6),
+        "mixture, eps = 0.3": (lambda x: np.log(0.7 * gibbs(x) + 0.3 * norm.pdf(x, 0.0, 0.5)), -6, 6),
+        "left well only": (lambda x: -log_f2(x), -6, 0),
+        "Gaussian, same variance": (lambda x: -x * x / (2 * var_star), -4, 4),
+    }
+    return {name: free_energy_quad(log_w, f, sigma, a, b, np.log(Z)) for name, (log_w, a, b) in specs.items()}
