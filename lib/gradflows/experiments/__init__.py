@@ -3,7 +3,7 @@
 A notebook keeps what its reader should see (the call, the figure, the claims check); the
 machinery that repeats a kernel of the library over seeds, sizes or budgets, prints its table or
 draws its figure lives here, one module per mathematical object or experiment, each naming the
-notebook that uses it. The kernels themselves are the top-level modules of :mod:`gradflows`;
+notebook that uses it. The kernels themselves are the top-level modules of ``gradflows``;
 the independent references the experiments are checked against are in
 :mod:`gradflows.references`.
 """

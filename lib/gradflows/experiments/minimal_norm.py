@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
+from .. import training
 from .._validation import check_int, check_nonnegative, check_positive
 from ..control import Controls, flow, training_error
 from ..training import Fit, objective
@@ -69,8 +70,10 @@ def newton(theta0, T: float, lam: float, x0: torch.Tensor, y: torch.Tensor, n_la
     )
 
 
-def newton_polish(fit: Fit, lam: float, x0: torch.Tensor, y: torch.Tensor) -> tuple[Fit, int]:
-    """:func:`newton` from an L-BFGS fit; returns the polished :class:`Fit` and the number of Newton steps."""
+def newton_polish(
+    fit: training.Fit, lam: float, x0: torch.Tensor, y: torch.Tensor
+) -> tuple[training.Fit, int]:
+    """:func:`newton` from an L-BFGS fit: the polished :class:`~gradflows.training.Fit`, the Newton steps."""
     c0 = fit.controls
     res = newton(to_vec(c0).numpy(), c0.T, lam, x0, y, c0.n_layers)
     c = to_controls(res.x, c0.T, c0.n_layers, c0.d)

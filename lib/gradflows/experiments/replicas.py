@@ -79,7 +79,7 @@ def mean_field_langevin_replicas(
     stats: Callable[[Tensor], Tensor] | None = None,
     generator: torch.Generator | None = None,
 ) -> Trajectory:
-    """``R`` independent mean-field Langevin systems ``X0`` ``(R, N, 2)`` as one run of :func:`langevin`.
+    """``R`` independent mean-field Langevin systems ``X0`` ``(R, N, 2)``, one run of :func:`~.langevin`.
 
     ``X_{k+1} = X_k + dt (-D_mF(m^N_r, X_k) - (sigma^2/2) X_k) + sigma sqrt(dt) xi_k`` per replica.
     The states are recorded flat, ``(n_rec, R N, 2)``; ``stats`` receives ``X`` as ``(R, N, 2)``.

@@ -44,7 +44,7 @@ def width_sweep(
 ) -> SimpleNamespace:
     """Errors of random features and of the staircase of the proof as the width doubles, with their table.
 
-    Per target (draws target by target, width by width, as :func:`random_feature_errors`): sup and RMS
+    Per target (draws target by target, width by width, as :func:`~.random_feature_errors`): sup and RMS
     errors ``rf_sup``, ``rf_rms`` ``(widths, draws)``, their mean ``rf_err``, the log-log slope
     ``rf_slope`` and its jackknife standard error ``rf_slope_se``, the staircase errors ``stair_err``
     and the bound of the proof ``stair_bound``. Prints two lines per target.
@@ -95,7 +95,7 @@ def train_sweep(
 ) -> SimpleNamespace:
     """Adds to the result ``r`` of :func:`width_sweep` the fully trained networks, and prints the comparison.
 
-    ``n_starts`` Levenberg-Marquardt runs per width and target (:func:`train_tanh_nets`): ``train_rms``,
+    ``n_starts`` Levenberg-Marquardt runs per width and target (:func:`~.train_tanh_nets`): ``train_rms``,
     ``train_sup`` ``(train widths, starts)``, their median ``tr_med`` and best ``tr_best``, the median
     random-feature RMS error at the same widths ``rf_med`` (indices ``at``) and ``gain = rf_med / tr_med``.
     Used in notebooks/03-mfld/01 (claim MFLD-1).
@@ -201,7 +201,7 @@ def plot_width_errors(r: SimpleNamespace) -> None:
 
 
 def plot_rf_fit(g: Target, n: int, scale: float, generator: torch.Generator | None, z_fit, z_sup) -> None:
-    """One random-feature fit of width ``n`` (:func:`rf_fit`) against its target, and its pointwise error.
+    """One random-feature fit of width ``n`` (:func:`~.rf_fit`) against its target, and its pointwise error.
 
     Used by the explorer of notebooks/03-mfld/01.
     """
