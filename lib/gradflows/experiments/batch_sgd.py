@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .. import batches, plotting
+from .._stepping import run
 from .._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 from ..device import generator as _generator
 
@@ -110,16 +111,17 @@ def sgd_with_replacement(
     dt, n_epochs, p = check_positive("dt", dt), check_int("n_epochs", n_epochs), check_int("p", p)
     N, m, n = X.shape[0], X.shape[1], Y.shape[1]
     g = _generator(seed)
-    W = torch.zeros(n_chains, n, m, dtype=X.dtype)
-    out = []
-    for step in range(n_epochs * p):
+    W0 = torch.zeros(n_chains, n, m, dtype=X.dtype)
+
+    def step(k: int, state: tuple[Tensor]) -> tuple[Tensor]:
+        (W,) = state
         idx = torch.randint(N, (n_chains, N // p), generator=g)
         xb, yb, ab = X[idx], Y[idx], alpha[idx]
         grad = ((W @ xb.transpose(1, 2) - yb.transpose(1, 2)) * ab[:, None, :]) @ xb
-        W = W - dt * grad
-        if (step + 1) % p == 0:
-            out.append(W)
-    return torch.stack(out, 1)
+        return (W - dt * grad,)
+
+    path = run(step, (W0,), n_epochs * p, names=("W",), dt=dt, record_every=p, desc="SGD with replacement")
+    return path.W[1:].transpose(0, 1).contiguous()
 
 
 def replacement_plateaus(
