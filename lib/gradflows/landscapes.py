@@ -23,6 +23,8 @@ __all__ = [
     "six_hump",
     "grad_six_hump",
     "quartic",
+    "wide_narrow",
+    "rough_quadratic",
 ]
 
 
@@ -130,3 +132,50 @@ def quartic(a) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.
         return a * W**3
 
     return J, grad
+
+
+def wide_narrow(
+    wide: tuple[float, float, float] = (-1.5, 0.8, 2.0),
+    narrow: tuple[float, float, float] = (1.5, 0.15, 2.6),
+    confinement: float = 0.2,
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A wide shallow valley and a narrow deeper one, on ``R^d``:
+
+    ``f(y) = c |y|^2 / 2 - a_w exp(-|y - m_w e_1|^2 / (2 s_w^2)) - a_n exp(-|y - m_n e_1|^2 / (2 s_n^2))``
+
+    with ``wide = (m_w, s_w, a_w)``, ``narrow = (m_n, s_n, a_n)`` (centre on the first axis, width,
+    depth) and ``c = confinement > 0``. With the defaults the narrow minimum is the lower one but
+    the wide valley holds more Gibbs mass: local entropy prefers it for small ``gamma``.
+    Notebooks ``04-global/02-local-entropy`` and ``04-global/03-deep-relaxation``.
+    """
+    c = check_positive("confinement", confinement)
+    wells = []
+    for name, (m, s, a) in (("wide", wide), ("narrow", narrow)):
+        m = float(m)
+        if not math.isfinite(m):
+            raise ValueError(f"the centre of the {name} valley must be finite, got {m!r}")
+        wells.append((m, check_positive(f"{name} width", s), check_positive(f"{name} depth", a)))
+
+    def f(y: torch.Tensor) -> torch.Tensor:
+        out = 0.5 * c * (y * y).sum(-1)
+        for m, s, a in wells:
+            shift = torch.zeros(y.shape[-1], dtype=y.dtype, device=y.device)
+            shift[0] = m
+            out = out - a * torch.exp(-((y - shift) ** 2).sum(-1) / (2 * s * s))
+        return out
+
+    return f
+
+
+def rough_quadratic(amplitude: float = 1.5, frequency: float = 2 * math.pi) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``f(y) = sum_j [y_j^2 + amplitude sin(frequency y_j)]``: a convex bowl under fast ripples.
+
+    The rough example of the local-entropy slides (amplitude 1.5, frequency ``2 pi``): many local
+    minima, a Hessian as large as ``2 + amplitude frequency^2``; local entropy smooths them away.
+    Notebook ``04-global/02-local-entropy``.
+    """
+    a = float(amplitude)
+    if not math.isfinite(a):
+        raise ValueError(f"amplitude must be finite, got {amplitude!r}")
+    k = check_positive("frequency", frequency)
+    return lambda y: (y * y + a * torch.sin(k * y)).sum(-1)

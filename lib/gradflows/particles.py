@@ -69,21 +69,14 @@ def _euler_maruyama(
     ``sigma sqrt(dt)``). The loop, records and finiteness checks are ``gradflows._stepping.run``.
     """
     s = sigma * math.sqrt(dt)
-    chunk = noise_chunk or max(1, min(n_steps, NOISE_CHUNK_NUMBERS // max(x0.numel(), 1)))
-    buf = None
-    if s > 0 and noise is None and n_steps > 0:
-        buf = torch.empty((min(chunk, n_steps), *x0.shape), dtype=x0.dtype, device=x0.device)
+    increment = gaussian_increments(x0, s, n_steps, generator, noise_chunk, noise)
 
     def step(k: int, state):
         (x,) = state
-        j = k % chunk
-        if buf is not None and j == 0:
-            buf[: min(chunk, n_steps - k)].normal_(0.0, s, generator=generator)
+        xi = increment(k)  # drawn before the field is evaluated: the order of the random draws
         x.add_(field(x, k), alpha=coef)
-        if buf is not None:
-            x.add_(buf[j])
-        elif noise is not None and s > 0:
-            x.add_(noise[k], alpha=s)
+        if xi is not None:
+            x.add_(xi)
         return (x,)
 
     return run(
@@ -99,6 +92,37 @@ def _euler_maruyama(
         advice=f"try a smaller dt (now {dt:g})",
         inplace=True,
     )
+
+
+def gaussian_increments(
+    like: Tensor,
+    scale: float,
+    n_steps: int,
+    generator: torch.Generator | None,
+    chunk: int | None = None,
+    noise: Tensor | None = None,
+) -> Callable[[int], Tensor | None]:
+    """``k -> scale * xi_k``, the Gaussian increment of step ``k`` (shape of ``like``), or None if ``scale == 0``.
+
+    ``xi_k`` is ``noise[k]`` when given; otherwise the increments of ``chunk`` steps are drawn per
+    generator call (default: ``2^22`` numbers per call) into one reused buffer, so call it once per
+    step, in order. Shared by the Langevin loops and the two-scale system of
+    :mod:`gradflows.deep_relaxation`.
+    """
+    if scale == 0 or n_steps == 0:
+        return lambda k: None
+    if noise is not None:
+        return lambda k: noise[k] * scale
+    chunk = chunk or max(1, min(n_steps, NOISE_CHUNK_NUMBERS // max(like.numel(), 1)))
+    buf = torch.empty((min(chunk, n_steps), *like.shape), dtype=like.dtype, device=like.device)
+
+    def increment(k: int) -> Tensor:
+        j = k % chunk
+        if j == 0:
+            buf[: min(chunk, n_steps - k)].normal_(0.0, scale, generator=generator)
+        return buf[j]
+
+    return increment
 
 
 def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk):
