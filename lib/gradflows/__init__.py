@@ -17,6 +17,13 @@ stepping core ``gradflows._stepping``).
 * :mod:`gradflows.particles` -- Langevin and mean-field Langevin particle systems
 * :mod:`gradflows.mean_field` -- the two-layer network in mean-field scaling, as a measure
 * :mod:`gradflows.energies` -- free energies, entropy estimators, Wasserstein distances
+* :mod:`gradflows.local_entropy` -- local entropy, the local Gibbs measure, the entropic gradient
+* :mod:`gradflows.deep_relaxation` -- the two-scale deep-relaxation system and its averaged limit
+* :mod:`gradflows.entropy_sgd` -- Entropy-SGD, a ``torch.optim`` optimizer
+* :mod:`gradflows.exit_times` -- exit times of batches of Langevin paths
+* :mod:`gradflows.fast_langevin` -- ergodic averages of the fast Langevin process
+* :mod:`gradflows.homogenization` -- Hamiltonians, the effective Hamiltonian, truncated cell problems
+* :mod:`gradflows.hamilton_jacobi` -- a monotone scheme for one-dimensional Hamilton--Jacobi equations
 * :mod:`gradflows.pricing` -- Black--Scholes and Heston prices, Monte Carlo pricing
 * :mod:`gradflows.pricing_pdes` -- option-pricing PDEs in divergence form
 * :mod:`gradflows.tdgf` -- time-stepping deep gradient flows and their step energy
@@ -40,11 +47,18 @@ from . import (
     claims,
     control,
     datasets,
+    deep_relaxation,
     dgm,
     energies,
+    entropy_sgd,
+    exit_times,
     experiments,
+    fast_langevin,
     finite_elements,
+    hamilton_jacobi,
+    homogenization,
     landscapes,
+    local_entropy,
     mean_field,
     nets,
     ode_optimizers,
@@ -75,13 +89,20 @@ __all__ = [
     "claims",
     "control",
     "datasets",
+    "deep_relaxation",
     "dgm",
     "energies",
+    "entropy_sgd",
+    "exit_times",
     "experiments",
+    "fast_langevin",
     "finite_elements",
     "generator",
     "get_device",
+    "hamilton_jacobi",
+    "homogenization",
     "landscapes",
+    "local_entropy",
     "mean_field",
     "nets",
     "numpy_rng",

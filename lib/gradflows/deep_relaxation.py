@@ -4,7 +4,8 @@ With ``V(y, x) = f(y) + gamma |x - y|^2 / 2`` the deep-relaxation system of Chau
 Osher, Soatto and Carlier, with a learning-rate control ``u_t in [0, 1]`` (Bardi--Kouhkouh), is
 
 ``dX = -u_t grad_x V(Y, X) dt = -u_t gamma (X - Y) dt``                                   (CSe)
-``dY = -(1/eps) grad_y V(Y, X) dt + sqrt(2/eps) dW = -(1/eps) (grad f(Y) + gamma (Y - X)) dt + sqrt(2/eps) dW``
+``dY = -(1/eps) grad_y V(Y, X) dt + sqrt(2/eps) dW``
+``   = -(1/eps) (grad f(Y) + gamma (Y - X)) dt + sqrt(2/eps) dW``
 
 (``u = 1``: the uncontrolled system (Se)). As ``eps -> 0`` the fast variable equilibrates to the
 local Gibbs measure ``rho(.; X)`` (:mod:`gradflows.local_entropy`) and ``X`` follows the averaged
@@ -17,12 +18,14 @@ system, the *entropic gradient descent*
 :func:`two_scale` integrates (CSe) for a batch of paths by the *staggered* Euler--Maruyama scheme
 
 ``Y_{k+1} = Y_k - (dt/eps) (grad f(Y_k) + gamma (Y_k - X_k)) + sqrt(2 dt/eps) xi_k``
-``X_{k+1} = X_k - dt u_k gamma (X_k - Y_{k+1})``,  ``u_k = u(t_k, X_k, Y_k)``
+``X_{k+1} = X_k - dt u_k gamma (X_k - Y_{k+1})``,  ``u_k = u(t_k, X_k, Y_{k+1})``
 
-(the slow step uses the fresh fast state, as Entropy-SGD does: with one inner step and no
-averaging, Entropy-SGD *is* this scheme; see :mod:`gradflows.entropy_sgd`). Both are first-order
-schemes with the same limit. :func:`entropic_descent` integrates (S) with the Gibbs mean by
-quadrature. Notebooks ``04-global/03-deep-relaxation`` and ``04-global/04-homogenization``.
+(the slow step sees the fresh fast state, as Entropy-SGD does: with one inner step and no
+averaging, Entropy-SGD *is* this scheme, see :mod:`gradflows.entropy_sgd`; and so does a feedback
+control, so that a bang-bang feedback ``u = 1{(X - Y) p > 0}`` selects exactly the fast states that
+move ``X`` the chosen way, at the speed of the effective dynamics, without a lag of one fast step).
+Both are first-order schemes with the same limit. :func:`entropic_descent` integrates (S) with
+the Gibbs mean by quadrature. Notebooks ``04-global/03-deep-relaxation`` and ``04-global/04-homogenization``.
 """
 
 from __future__ import annotations
@@ -35,22 +38,13 @@ import torch
 from ._stepping import Trajectory, run, scheme
 from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
 from .local_entropy import gibbs_mean
-from .ode_optimizers import autograd_gradient
+from .ode_optimizers import one_gradient
 from .particles import gaussian_increments
 
 __all__ = ["two_scale", "entropic_descent"]
 
 Tensor = torch.Tensor
 Control = float | Callable[[float, Tensor, Tensor], Tensor] | None
-
-
-def _gradient(f, grad) -> Callable[[Tensor], Tensor]:
-    if (f is None) == (grad is None):
-        raise ValueError("give exactly one of f (the loss) and grad (its gradient)")
-    fn = grad if grad is not None else f
-    if not callable(fn):
-        raise ValueError(f"f and grad must be callables on tensors of shape (n, d), got {type(fn).__name__}")
-    return grad if grad is not None else autograd_gradient(f)
 
 
 def _control(control: Control, n: int) -> Callable[[float, Tensor, Tensor], Tensor | float]:
@@ -68,12 +62,30 @@ def _control(control: Control, n: int) -> Callable[[float, Tensor, Tensor], Tens
         if v.ndim == 1 and v.shape[0] == n:
             v = v[:, None]
         if v.ndim not in (0, 2) or (v.ndim == 2 and v.shape not in ((n, 1), (1, 1))):
-            raise ValueError(f"control(t, X, Y) must return a number or shape ({n},) or ({n}, 1), got {tuple(v.shape)}")
+            raise ValueError(
+                f"control(t, X, Y) must return a number or shape ({n},) or ({n}, 1), got {tuple(v.shape)}"
+            )
         if not bool(((v >= 0) & (v <= 1)).all()):
             raise ValueError(f"control(t, X, Y) must take values in [0, 1] (at t = {t:g})")
         return v
 
     return u
+
+
+def _check_states(x0, y0, noise, n_steps: int) -> tuple[Tensor, Tensor, Tensor | None]:
+    """``x0`` ``(n, d)``, ``y0`` broadcast to it, ``noise`` ``(n_steps, n, d)`` or None: finite, one dtype."""
+    x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
+    y0 = as_tensor("y0", y0, x0.dtype).to(x0.device)
+    y0 = check_finite("y0", y0.reshape(1, -1) if y0.ndim == 1 else check_ndim("y0", y0, 2))
+    if y0.shape[1] != x0.shape[1] or y0.shape[0] not in (1, x0.shape[0]):
+        raise ValueError(f"y0 must have shape {tuple(x0.shape)} or (1, {x0.shape[1]}), got {tuple(y0.shape)}")
+    if noise is not None:
+        noise = check_finite("noise", as_tensor("noise", noise, x0.dtype))
+        if noise.shape != (n_steps, *x0.shape) or noise.device != x0.device:
+            raise ValueError(
+                f"noise must have shape {(n_steps, *x0.shape)} on {x0.device}, got {tuple(noise.shape)}"
+            )
+    return x0, y0.expand_as(x0), noise
 
 
 def two_scale(
@@ -96,6 +108,8 @@ def two_scale(
 ) -> Trajectory:
     """Staggered Euler--Maruyama for the (controlled) two-scale system (CSe) on ``n`` paths at once.
 
+    Notebooks ``04-global/03-deep-relaxation`` and ``04-global/04-homogenization``.
+
     Parameters
     ----------
     x0, y0:
@@ -107,7 +121,8 @@ def two_scale(
         Exactly one: the loss ``(n, d) -> (n,)`` (its gradient by autograd) or its gradient.
     control:
         The learning rate ``u``: None (``u = 1``, the system (Se)), a number in ``[0, 1]``, or a
-        feedback ``(t, X, Y) -> u`` returning a number or one value per path, in ``[0, 1]``.
+        feedback ``(t, X, Y) -> u`` returning a number or one value per path, in ``[0, 1]``; it is
+        evaluated at ``(t_k, X_k, Y_{k+1})``, the fast state that the slow step uses.
     record_every, stats:
         Record every ``record_every`` steps the states ``X, Y``, or ``stats(X, Y)`` (any tensor)
         when ``stats`` is given.
@@ -125,31 +140,21 @@ def two_scale(
     ------
     gradflows.DivergenceError
         When ``X`` or ``Y`` is not finite at a recording time or at the end.
-
-    Notebooks ``04-global/03-deep-relaxation`` and ``04-global/04-homogenization``.
     """
     gamma, eps, dt = check_positive("gamma", gamma), check_positive("eps", eps), check_positive("dt", dt)
     n_steps = check_int("n_steps", n_steps, minimum=0)
     if dt * gamma / eps >= 2:
         raise ValueError(
-            f"dt * gamma / eps = {dt * gamma / eps:.3g} >= 2: the fast Euler step is unstable; take dt < eps / gamma"
+            f"dt * gamma / eps = {dt * gamma / eps:.3g} >= 2: the fast Euler step is unstable; "
+            "take dt < eps / gamma"
         )
-    g = _gradient(f, grad)
-    x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
-    y0 = as_tensor("y0", y0, x0.dtype).to(x0.device)
-    y0 = check_finite("y0", y0.reshape(1, -1) if y0.ndim == 1 else check_ndim("y0", y0, 2))
-    if y0.shape[1] != x0.shape[1] or y0.shape[0] not in (1, x0.shape[0]):
-        raise ValueError(f"y0 must have shape {tuple(x0.shape)} or (1, {x0.shape[1]}), got {tuple(y0.shape)}")
-    y0 = y0.expand_as(x0)
+    g = one_gradient(f, grad, "the loss")
+    x0, y0, noise = _check_states(x0, y0, noise, n_steps)
     check_generator(generator, x0.device, "the paths")
     if record_every is not None:
         record_every = check_int("record_every", record_every)
     if stats is not None and (not callable(stats) or record_every is None):
         raise ValueError("stats must be a callable (X, Y) -> tensor, recorded every record_every steps")
-    if noise is not None:
-        noise = check_finite("noise", as_tensor("noise", noise, x0.dtype))
-        if noise.shape != (n_steps, *x0.shape) or noise.device != x0.device:
-            raise ValueError(f"noise must have shape {(n_steps, *x0.shape)} on {x0.device}, got {tuple(noise.shape)}")
     u = _control(control, x0.shape[0])
     increment = gaussian_increments(x0, math.sqrt(2 * dt / eps), n_steps, generator, noise_chunk, noise)
     fast = dt / eps
@@ -157,11 +162,10 @@ def two_scale(
     def step(k: int, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         x, y = state
         xi = increment(k)
-        uk = u(k * dt, x, y)
         y_new = y - fast * (g(y) + gamma * (y - x))
         if xi is not None:
             y_new = y_new + xi
-        return x - (dt * gamma) * uk * (x - y_new), y_new
+        return x - (dt * gamma) * u(k * dt, x, y_new) * (x - y_new), y_new
 
     return run(
         step,
@@ -197,7 +201,9 @@ def entropic_descent(
     ``x0`` ``(n, d)``; the Gibbs mean ``<y>_X`` by quadrature on ``[lo, hi]^d``
     (:func:`gradflows.local_entropy.gibbs_mean`); ``control`` None (``u = 1``), a number in
     ``[0, 1]`` or ``(t, X) -> u`` (a number or one value per point, in ``[0, 1]``); ``method`` one
-    of the schemes of the stepping core over ``n_steps`` steps of ``T / n_steps``.
+    of the schemes of the stepping core over ``n_steps`` steps of ``T / n_steps`` (a time-dependent
+    control is evaluated at the time of each stage). The trajectory's variables are ``X`` and the
+    time ``t``.
     Notebooks ``04-global/03-deep-relaxation`` and ``04-global/04-homogenization``.
     """
     T = check_positive("T", T)
@@ -206,25 +212,26 @@ def entropic_descent(
     if not callable(f):
         raise ValueError(f"f must be a callable y -> f(y) on tensors of shape (n, d), got {type(f).__name__}")
     x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
-    u = _control(None if control is None else (control if not callable(control) else (lambda t, x, y: control(t, x))), x0.shape[0])
+    u = _control(
+        None if control is None else (control if not callable(control) else (lambda t, x, y: control(t, x))),
+        x0.shape[0],
+    )
     stepper = scheme(method)
     dt = T / n_steps
 
-    def step(k: int, state: tuple[Tensor]) -> tuple[Tensor]:
-        t = k * dt
+    def field(s: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        x, t = s  # the time rides along as a state variable, so each stage sees its own time
+        mean = gibbs_mean(f, x, gamma, lo=lo, hi=hi, n_points=n_points)
+        return -gamma * u(float(t), x, x) * (x - mean), torch.ones_like(t)
 
-        def field(s: tuple[Tensor]) -> tuple[Tensor]:
-            (x,) = s
-            mean = gibbs_mean(f, x, gamma, lo=lo, hi=hi, n_points=n_points)
-            return (-gamma * u(t, x, x) * (x - mean),)
-
+    def step(k: int, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         return stepper(field, state, dt)
 
     return run(
         step,
-        (x0,),
+        (x0, torch.zeros((), dtype=x0.dtype, device=x0.device)),
         n_steps,
-        names=("X",),
+        names=("X", "t"),
         dt=dt,
         record_every=record_every,
         progress=progress,

@@ -167,7 +167,9 @@ def wide_narrow(
     return f
 
 
-def rough_quadratic(amplitude: float = 1.5, frequency: float = 2 * math.pi) -> Callable[[torch.Tensor], torch.Tensor]:
+def rough_quadratic(
+    amplitude: float = 1.5, frequency: float = 2 * math.pi
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """``f(y) = sum_j [y_j^2 + amplitude sin(frequency y_j)]``: a convex bowl under fast ripples.
 
     The rough example of the local-entropy slides (amplitude 1.5, frequency ``2 pi``): many local

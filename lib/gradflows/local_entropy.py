@@ -9,14 +9,16 @@ the log-partition function of the *local Gibbs measure*
 ``rho(dy; x) = exp(-f(y) - gamma |x - y|^2 / 2) dy / Z(x)``,                           (G)
 
 whose mean ``<y>_x`` gives the *entropic gradient* ``grad_x F(x, gamma) = -gamma (x - <y>_x)`` (EG):
-no derivative of ``f`` is needed. ``rho(.; x)`` is the invariant measure of the fast Langevin
-process ``dY = -grad_y (f(Y) + gamma |x - Y|^2 / 2) dt + sqrt(2) dW`` (E).
+no derivative of ``f`` is needed; one more derivative gives the Hessian
+``D^2_x F = -gamma I + gamma^2 Cov_rho(y) >= -gamma I`` (LH).
+``rho(.; x)`` is the invariant measure of the fast Langevin process
+``dY = -grad_y (f(Y) + gamma |x - Y|^2 / 2) dt + sqrt(2) dW`` (E).
 
 Everything here is computed for a batch of points ``x`` at once by a uniform tensor-product rule on
 the box ``[lo, hi]^d`` (``n_points`` nodes per axis) in log-sum-exp form, so that neither ``exp(-f)``
 nor ``Z`` overflows. For an integrand that is smooth and negligible on the boundary of the box the
 uniform rule converges faster than any power of the node spacing; the functions check that the
-integrand is negligible (relative mass ``< 1e-10``) on the boundary and raise otherwise.
+integrand on the boundary of the box is below ``1e-10`` times its maximum and raise otherwise.
 Notebooks ``04-global/02-local-entropy``, ``04-global/03-deep-relaxation`` and
 ``04-global/04-homogenization``.
 """
@@ -30,13 +32,20 @@ import torch
 
 from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
 
-__all__ = ["local_entropy", "gibbs_mean", "entropic_gradient", "local_gibbs_weights", "quadrature_nodes"]
+__all__ = [
+    "local_entropy",
+    "gibbs_mean",
+    "entropic_gradient",
+    "local_gibbs_weights",
+    "quadrature_nodes",
+    "local_entropy_hessian",
+]
 
 Tensor = torch.Tensor
 
 #: Largest number of (point, node) pairs evaluated at once.
 _PAIRS = 1 << 22
-#: Largest relative Gibbs mass allowed on the boundary of the quadrature box.
+#: Largest ratio of the integrand on the boundary of the quadrature box to its maximum.
 _BOUNDARY_MASS = 1e-10
 
 
@@ -62,7 +71,9 @@ def quadrature_nodes(
 
 def _check_args(f, x, gamma) -> tuple[Tensor, float]:
     if not callable(f):
-        raise ValueError(f"f must be a callable y -> f(y) on tensors of shape (..., d), got {type(f).__name__}")
+        raise ValueError(
+            f"f must be a callable y -> f(y) on tensors of shape (..., d), got {type(f).__name__}"
+        )
     x = as_tensor("x", x)
     if x.ndim == 1:
         x = x[:, None]
@@ -94,9 +105,10 @@ def _log_integrand_chunks(f, x: Tensor, gamma: float, lo: float, hi: float, n_po
 def local_entropy(
     f: Callable[[Tensor], Tensor], x, gamma: float, *, lo: float = -6.0, hi: float = 6.0, n_points: int = 801
 ) -> Tensor:
-    """``F(x, gamma) = log int exp(-f(y) - gamma |x - y|^2 / 2) dy`` (LE) for points ``x`` ``(m, d)`` or ``(m,)``.
+    """``F(x, gamma) = log int exp(-f(y) - gamma |x - y|^2 / 2) dy`` (LE) at points ``x``.
 
-    Returns ``(m,)``. Quadrature on ``[lo, hi]^d`` with ``n_points`` nodes per axis (see the module).
+    ``x``: ``(m, d)``, or ``(m,)`` for ``m`` points on the line. Returns ``(m,)``. Quadrature on
+    ``[lo, hi]^d`` with ``n_points`` nodes per axis (see the module).
     Notebook ``04-global/02-local-entropy``.
     """
     x, gamma = _check_args(f, x, gamma)
@@ -115,10 +127,10 @@ def local_gibbs_weights(
     Notebooks ``04-global/02-local-entropy`` and ``04-global/04-homogenization``.
     """
     x, gamma = _check_args(f, x, gamma)
-    parts, nodes = [], None
-    for _, L, nodes, _ in _log_integrand_chunks(f, x, gamma, lo, hi, n_points):
+    parts, grid = [], None
+    for _, L, grid, _ in _log_integrand_chunks(f, x, gamma, lo, hi, n_points):  # noqa: B007 (the nodes)
         parts.append(torch.softmax(L, 1))
-    return nodes, torch.cat(parts)
+    return grid, torch.cat(parts)
 
 
 def gibbs_mean(
@@ -145,3 +157,24 @@ def entropic_gradient(
     """
     x, gamma = _check_args(f, x, gamma)
     return -gamma * (x - gibbs_mean(f, x, gamma, lo=lo, hi=hi, n_points=n_points))
+
+
+def local_entropy_hessian(
+    f: Callable[[Tensor], Tensor], x, gamma: float, *, lo: float = -6.0, hi: float = 6.0, n_points: int = 801
+) -> Tensor:
+    """``D^2_x F(x, gamma) = -gamma I + gamma^2 Cov_rho(y)`` (LH), shape ``(m, d, d)``.
+
+    Differentiating (EG) once more: ``d/dx <y>_x = gamma Cov_rho(y)``. The covariance is positive
+    semi-definite, so ``D^2 F >= -gamma I`` whatever ``f`` is: ``-F(., gamma)`` is ``gamma``-semiconcave.
+    Quadrature as in :func:`local_entropy`. Notebook ``04-global/02-local-entropy``.
+    """
+    x, gamma = _check_args(f, x, gamma)
+    nodes, w = local_gibbs_weights(f, x, gamma, lo=lo, hi=hi, n_points=n_points)
+    mean = w @ nodes
+    cov = torch.empty(x.shape[0], x.shape[1], x.shape[1], dtype=w.dtype, device=w.device)
+    rows = max(1, _PAIRS // nodes.shape[0])
+    for i in range(0, x.shape[0], rows):  # centred at the mean: no cancellation when Cov ~ 1/gamma is small
+        c = nodes[None, :, :] - mean[i : i + rows, None, :]
+        cov[i : i + rows] = torch.einsum("mn,mni,mnj->mij", w[i : i + rows], c, c)
+    eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
+    return -gamma * eye + gamma**2 * cov

@@ -32,6 +32,7 @@ from ._validation import as_tensor, check_finite, check_int, check_positive
 __all__ = [
     "Flow",
     "autograd_gradient",
+    "one_gradient",
     "gradient_flow",
     "heavy_ball",
     "nesterov",
@@ -93,6 +94,22 @@ def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
         return g
 
     return grad
+
+
+def one_gradient(
+    f: Objective | None, grad: Callable | None, what: str = "the potential"
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``grad``, or ``grad f`` by autograd: exactly one of the two must be given (``ValueError`` otherwise).
+
+    The argument pair ``f=`` / ``grad=`` of the stochastic dynamics (:func:`gradflows.particles.langevin`,
+    :func:`gradflows.deep_relaxation.two_scale`, :mod:`gradflows.fast_langevin`).
+    """
+    if (f is None) == (grad is None):
+        raise ValueError(f"give exactly one of f ({what}) and grad (its gradient)")
+    fn = grad if grad is not None else f
+    if not callable(fn):
+        raise ValueError(f"f and grad must be callables on tensors of shape (n, d), got {type(fn).__name__}")
+    return grad if grad is not None else autograd_gradient(f)
 
 
 def _grad(J: Objective, grad: Callable | None) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -38,7 +38,7 @@ from ._validation import (
     check_positive,
 )
 from .mean_field import _check_net, _drift
-from .ode_optimizers import autograd_gradient
+from .ode_optimizers import one_gradient
 
 __all__ = ["langevin", "mean_field_langevin", "time_averaged_histogram"]
 
@@ -102,7 +102,7 @@ def gaussian_increments(
     chunk: int | None = None,
     noise: Tensor | None = None,
 ) -> Callable[[int], Tensor | None]:
-    """``k -> scale * xi_k``, the Gaussian increment of step ``k`` (shape of ``like``), or None if ``scale == 0``.
+    """``k -> scale * xi_k``, the Gaussian increment of step ``k`` (like ``like``; None if ``scale == 0``).
 
     ``xi_k`` is ``noise[k]`` when given; otherwise the increments of ``chunk`` steps are drawn per
     generator call (default: ``2^22`` numbers per call) into one reused buffer, so call it once per
@@ -194,13 +194,9 @@ def langevin(
     sigma, dt, n_steps, record_every, noise_chunk = _check_loop_args(
         sigma, dt, n_steps, record_every, stats, noise_chunk
     )
-    if (f is None) == (grad is None):
-        raise ValueError("give exactly one of f (the potential) and grad (its gradient)")
-    if f is not None and not callable(f) or grad is not None and not callable(grad):
-        raise ValueError("f and grad must be callables on tensors of shape (n, d)")
+    g = one_gradient(f, grad)
     x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
     check_generator(generator, x0.device, "the particles")
-    g = grad if grad is not None else autograd_gradient(f)
     return _euler_maruyama(
         x0,
         lambda x, _k: g(x),

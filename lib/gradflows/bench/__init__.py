@@ -1,4 +1,6 @@
-"""Benchmarks: ``python -m gradflows.bench [--quick] [--only sgd|particles|pricing]`` (``make bench``).
+"""Benchmarks: ``python -m gradflows.bench [--quick] [--only SECTION]`` (``make bench``).
+
+Sections: ``sgd``, ``particles``, ``deep_relaxation``, ``pricing``.
 
 Every benchmark times a kernel of :mod:`gradflows` against a peer measured in the same
 run and prints the ratio; timing goals are reported, never asserted.
@@ -8,6 +10,8 @@ run and prints the ratio; timing goals are reported, never asserted.
 * :mod:`gradflows.bench.particles` (chapters 3 and 4): ``langevin`` against
   ``torchsde.sdeint(method="euler")``; the mean-field drift as GFLOP/s and GB/s next to
   the machine's measured matmul rate and memory bandwidth.
+* :mod:`gradflows.bench.deep_relaxation` (chapter 4): the two-scale system ``two_scale`` against
+  ``torchsde.sdeint(method="euler")``; Entropy-SGD's outer step against ``L + 1`` SGD steps.
 * :mod:`gradflows.bench.pricing` (chapter 5): time per training iteration of the DGM and the
   TDGF for a basket call in dimension 1 to 10 (their ratio), and the time each needs to reach a
   given accuracy on the Heston call.
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-SECTIONS = ("sgd", "particles", "pricing")
+SECTIONS = ("sgd", "particles", "deep_relaxation", "pricing")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
             from . import particles
 
             particles.main(rest)
+        elif name == "deep_relaxation":
+            from . import deep_relaxation
+
+            deep_relaxation.main(rest)
         else:
             from . import pricing
 

@@ -5,10 +5,14 @@ and the free energy ``V(m) = int f m + (sigma^2/2) int m log m``, with ``V(m*) =
 and ``V(m) - V(m*) = (sigma^2/2) H(m | m*)``. These functions compute ``Z``, bin probabilities of
 ``m*`` and ``V``, ``H`` of densities given by their logarithm, without any grid: the independent
 reference for the grid functions of :mod:`gradflows.energies`. Used in notebooks/03-mfld/02.
+:func:`gibbs_moments` gives ``E f``, ``E X`` and ``Var X`` under ``m*`` restricted to an interval
+(one well: the metastable law of the paths that have not crossed the barrier); notebook
+``04-global/01-noise-as-exploration``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -24,6 +28,7 @@ __all__ = [
     "gaussian_free_energy_quad",
     "gaussian_fisher_quad",
     "competitor_free_energies",
+    "gibbs_moments",
 ]
 
 Fn = Callable[[float], float]
@@ -131,3 +136,34 @@ def competitor_free_energies(
         "Gaussian, same variance": (lambda x: -x * x / (2 * var_star), -4, 4),
     }
     return {name: free_energy_quad(log_w, f, sigma, a, b, np.log(Z)) for name, (log_w, a, b) in specs.items()}
+
+
+def gibbs_moments(
+    f: Callable[[float], float], sigma: float, lo: float, hi: float, points: tuple[float, ...] = ()
+) -> dict[str, float]:
+    """``{"mean_f", "mean_x", "var_x"}`` of the density ``exp(-2 f / sigma^2) / Z`` on ``(lo, hi)``.
+
+    ``points``: where the density peaks (the minima), passed to ``quad``; ``lo < hi`` finite.
+    Notebook ``04-global/01-noise-as-exploration``.
+    """
+    sigma = check_positive("sigma", sigma)
+    if not callable(f):
+        raise ValueError("f must be a callable float -> float")
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got ({lo}, {hi})")
+    f_ref = min(f(float(x)) for x in np.linspace(lo, hi, 201))
+    beta = 2.0 / sigma**2
+    pts = [p for p in points if lo < p < hi] or None
+
+    def moment(g: Callable[[float], float]) -> float:
+        return quad(lambda x: g(x) * math.exp(-beta * (f(x) - f_ref)), lo, hi, points=pts, limit=200,
+                    epsabs=0.0, epsrel=1e-11)[0]  # fmt: skip
+
+    z = moment(lambda x: 1.0)
+    mean_x = moment(lambda x: x) / z
+    return {
+        "mean_f": moment(f) / z,
+        "mean_x": mean_x,
+        "var_x": moment(lambda x: (x - mean_x) ** 2) / z,
+    }
