@@ -7,7 +7,7 @@
   sqrt(2/eps))`` precomputed, drift in a preallocated buffer), once with torchsde's
   ``BrownianInterval`` and once with the leanest Brownian motion torchsde accepts (a fresh increment
   per step). Same paths, steps and ``dt``, in the same run, one full-length warm-up and the best of
-  the same number of repeats for every side; the final-time means of ``X`` and ``Y`` are printed
+  the same number of interleaved repeats for every side; the final-time means of ``X`` and ``Y`` are printed
   with their standard errors, so that one sees they sample the same law (torchsde's Euler scheme is
   not staggered: it differs by ``O(dt)``).
 * :func:`bench_entropy_sgd`: seconds per outer step of :class:`gradflows.entropy_sgd.EntropySGD`
@@ -99,6 +99,18 @@ def _plain_loop(x0, gamma, eps, dt, n_steps, gen):
     return x, y
 
 
+def _best_interleaved(fns: dict, device: torch.device, repeat: int) -> dict[str, float]:
+    """One full warm-up call of each side, then ``repeat`` rounds in which every side runs once in turn;
+    the best time of each. Interleaving spreads a change of machine load over all sides alike."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            times[k].append(_best(fn, device, 1, warmup=False))
+    return {k: min(v) for k, v in times.items()}
+
+
 def _mean_se(v: torch.Tensor) -> tuple[float, float]:
     v = v.double().reshape(-1)
     return v.mean().item(), v.std().item() / math.sqrt(v.numel())
@@ -148,12 +160,16 @@ def bench_two_scale(
             sT = torchsde.sdeint(sde, s0, ts, method="euler", dt=dt, bm=bm)[-1]
         out["torchsde, lean" if lean else "torchsde"] = (sT[:, :1], sT[:, 1:])
 
-    times = {
-        "ours": _best(ours, device, repeat),
-        "plain torch": _best(plain, device, repeat),
-        "torchsde": _best(lambda: peer(False), device, repeat),
-        "torchsde, lean": _best(lambda: peer(True), device, repeat),
-    }
+    times = _best_interleaved(
+        {
+            "ours": ours,
+            "plain torch": plain,
+            "torchsde": lambda: peer(False),
+            "torchsde, lean": lambda: peer(True),
+        },
+        device,
+        repeat,
+    )
     stats = {k: {"X": _mean_se(out[k][0]), "Y": _mean_se(out[k][1])} for k in times}
     return {
         "n_paths": n_paths,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from .._training import minimize
 from ..datasets import two_moons
 from ..device import generator as make_generator
 from ..entropy_sgd import EntropySGD
@@ -76,8 +77,8 @@ def entropy_sgd_final(
     generator: torch.Generator | None = None,
     **hyper,
 ) -> Tensor:
-    """The final ``x`` of :class:`EntropySGD` (``hyper``: its keyword arguments) on ``sum_i f(x_i)``
-    from ``x0`` ``(n,)``.
+    """The final ``x`` of :class:`~gradflows.entropy_sgd.EntropySGD` (``hyper``: its keyword
+    arguments) on ``sum_i f(x_i)`` from ``x0`` ``(n,)``.
 
     The closure sets the gradient in closed form: ``inner_steps`` gradient evaluations per outer step.
     """
@@ -140,6 +141,28 @@ def _logistic_loss(net: torch.nn.Module, x: Tensor, y: Tensor) -> Tensor:
     return torch.nn.functional.softplus(-y * net(x)[:, 0]).mean()
 
 
+class _Converged(Exception):
+    """Raised after a step of :func:`_sgd_until` once the training loss is low enough."""
+
+
+def _sgd_until(params: list[Tensor], batch_loss, budget: int, lr: float, converged) -> int:
+    """``budget`` steps of gradient descent on ``batch_loss()`` by :func:`gradflows._training.minimize`,
+    stopped after the first step where ``converged()``; returns the gradient evaluations used."""
+    used = 0
+
+    def after(i: int) -> None:
+        nonlocal used
+        used = i + 1
+        if converged():
+            raise _Converged
+
+    try:
+        minimize(params, lambda i: batch_loss(), budget, optimizer="sgd", lr=lr, after_step=after)
+    except _Converged:
+        pass
+    return used
+
+
 def train_mlp(
     method: str,
     seed: int,
@@ -154,7 +177,7 @@ def train_mlp(
 ) -> torch.nn.Module:
     """A ``2 - hidden - 1`` tanh MLP trained on the logistic loss with ``budget`` minibatch gradient
     evaluations: ``method="sgd"`` (``torch.optim.SGD``, step ``lr``) or ``"entropy_sgd"`` (``esgd``:
-    keyword arguments of :class:`EntropySGD`, whose inner step is ``lr`` unless given).
+    keyword arguments of :class:`~gradflows.entropy_sgd.EntropySGD`, whose inner step is ``lr`` unless given).
     The initialization and the minibatches are drawn from generators seeded by ``seed``. With
     ``stop_below``, training stops at the first step (tested every step) where the full training loss
     is ``<= stop_below``: a comparison at equal training loss instead of equal cost.
@@ -162,30 +185,35 @@ def train_mlp(
     x, y = data
     net = MLP([2, hidden, 1], activation="tanh", dtype=x.dtype, generator=make_generator(seed), init="normal")
     gen_batch = make_generator(seed + 1000)
-    if method == "sgd":
-        opt, calls = torch.optim.SGD(net.parameters(), lr=lr), 1
+
+    def batch_loss() -> Tensor:
+        idx = torch.randint(0, x.shape[0], (batch,), generator=gen_batch)
+        return _logistic_loss(net, x[idx], y[idx])
+
+    def converged() -> bool:
+        with torch.no_grad():
+            return stop_below is not None and _logistic_loss(net, x, y).item() <= stop_below
+
+    if method == "sgd":  # the library's one training helper (torch.optim.SGD), stopped early if asked
+        used = _sgd_until(list(net.parameters()), batch_loss, budget, lr, converged)
     elif method == "entropy_sgd":
         hyper = {"inner_lr": lr} | (esgd or {})
         opt = EntropySGD(net.parameters(), generator=make_generator(seed + 2000), **hyper)
-        calls = opt.inner_steps
+
+        def closure() -> Tensor:
+            opt.zero_grad()
+            loss = batch_loss()
+            loss.backward()
+            return loss
+
+        used = 0
+        for _ in range(budget // opt.inner_steps):
+            opt.step(closure)
+            used += opt.inner_steps
+            if converged():
+                break
     else:
         raise ValueError(f"method must be 'sgd' or 'entropy_sgd', got {method!r}")
-
-    def closure() -> Tensor:
-        idx = torch.randint(0, x.shape[0], (batch,), generator=gen_batch)
-        opt.zero_grad()
-        loss = _logistic_loss(net, x[idx], y[idx])
-        loss.backward()
-        return loss
-
-    used = 0
-    for _ in range(budget // calls):
-        opt.step(closure)
-        used += calls
-        if stop_below is not None:
-            with torch.no_grad():
-                if _logistic_loss(net, x, y).item() <= stop_below:
-                    break
     net.gradient_evaluations = used
     return net
 
