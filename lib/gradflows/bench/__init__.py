@@ -11,7 +11,9 @@ run and prints the ratio; timing goals are reported, never asserted.
   ``torchsde.sdeint(method="euler")``; the mean-field drift as GFLOP/s and GB/s next to
   the machine's measured matmul rate and memory bandwidth.
 * :mod:`gradflows.bench.deep_relaxation` (chapter 4): the two-scale system ``two_scale`` against
-  ``torchsde.sdeint(method="euler")``; Entropy-SGD's outer step against ``L + 1`` SGD steps.
+  a plain torch loop of the same scheme and ``torchsde.sdeint(method="euler")`` (with its default
+  and with a lean Brownian motion); Entropy-SGD's outer step against ``L`` and ``L + 1`` steps of
+  ``torch.optim.SGD``.
 * :mod:`gradflows.bench.pricing` (chapter 5): time per training iteration of the DGM and the
   TDGF for a basket call in dimension 1 to 10 (their ratio), and the time each needs to reach a
   given accuracy on the Heston call.

@@ -221,9 +221,16 @@ def bench_entropy_sgd(
         for _ in range(k):
             sgd.step(c_sgd)
 
-    t_esgd = _best(lambda: esgd.step(c_esgd), device, repeat)
-    t_l = _best(lambda: sgd_steps(inner_steps), device, repeat)
-    t_l1 = _best(lambda: sgd_steps(inner_steps + 1), device, repeat)
+    times = _best_interleaved(
+        {
+            "esgd": lambda: esgd.step(c_esgd),
+            "sgd L": lambda: sgd_steps(inner_steps),
+            "sgd L+1": lambda: sgd_steps(inner_steps + 1),
+        },
+        device,
+        repeat,
+    )
+    t_esgd, t_l, t_l1 = times["esgd"], times["sgd L"], times["sgd L+1"]
     return {
         "inner_steps": inner_steps,
         "width": width,
