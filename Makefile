@@ -56,7 +56,7 @@ FORCE ?=
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_PROGRESS := 0
 book test test-lint test-unit test-notebooks test-build test-site test-seeds: export GRADFLOWS_WIDGETS := static
 
-.PHONY: help book test lab clean distclean bench venv assets coursework \
+.PHONY: help book test lab clean distclean bench robustness venv assets coursework \
         test-lint test-unit test-notebooks test-build test-site test-seeds
 
 help:
@@ -65,7 +65,8 @@ help:
 	@echo "make lab        JupyterLab with the project's kernel"
 	@echo "make test-seeds every notebook once per seed: SEEDS=\"0 1 2 3 4\" [NOTEBOOKS=notebooks/05-tdgf]"
 	@echo "make coursework student versions and the nbgrader course in $(COURSEWORK) [COURSEWORK_BY=part] [FORCE=1]"
-	@echo "make bench      benchmarks"
+	@echo "make bench      benchmarks (saved to book/results/bench.json)"
+	@echo "make robustness every public callable with bad arguments (book/results/robustness.json)"
 	@echo "make clean      remove build outputs and caches (keeps .venv)"
 	@echo "make distclean  clean, and remove .venv and $(NODE_MODULES)"
 
@@ -154,6 +155,11 @@ test-seeds: $(VENV_STAMP)
 	done; \
 	$(BIN)/python -c 'import sys; from gradflows.claims import report; sys.exit(report(sys.argv[1:]))' \
 	  $(SEED_REPORTS)/claims.jsonl $(SEED_REPORTS)/seed-*.log; \
+	if [ -f $(SEED_REPORTS)/claims.jsonl ]; then \
+	  $(BIN)/python -c 'import sys; from gradflows.claims import seeds_json; seeds_json(sys.argv[1], sys.argv[2:])' \
+	    $(SEED_REPORTS)/seeds.json $(SEED_REPORTS)/claims.jsonl; \
+	  echo "per-claim summary: $(SEED_REPORTS)/seeds.json (copy it to book/results/ for the appendix)"; \
+	fi; \
 	exit $$status
 
 # A fresh Sphinx environment (--all) so that every page's warnings are reported again;
@@ -172,7 +178,12 @@ lab: $(VENV_STAMP)
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(VENV_STAMP)
-	$(BIN)/python -m gradflows.bench
+	$(BIN)/python -m gradflows.bench --json book/results/bench.json
+
+# Every bad-argument variant of every public callable (tests/api), classified; the appendix
+# "Performance and reliability" plots the JSON.
+robustness: $(VENV_STAMP)
+	GRADFLOWS_PROGRESS=0 $(BIN)/python tests/api/sweep.py --json book/results/robustness.json
 
 # The course folder $(COURSEWORK) is kept: it holds the gradebook, submissions and feedback.
 clean:

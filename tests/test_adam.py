@@ -109,7 +109,7 @@ def test_adam_bad_inputs():
         ad.adam(lambda W: W, torch.tensor([float("inf"), 0.0]), 1)
     with pytest.raises(ValueError, match="grad returned shape"):
         ad.adam(lambda W: W.sum(), torch.ones(2), 1)
-    with pytest.raises(ValueError, match="callable"):
+    with pytest.raises(TypeError, match="callable"):
         ad.adam(None, torch.ones(2), 1)
     with pytest.raises(gf.DivergenceError):
         ad.adam(lambda W: torch.full_like(W, float("nan")), torch.ones(2), 1)

@@ -116,7 +116,7 @@ def test_two_scale_validation(kwargs):
 def test_entropic_descent_validation(kwargs):
     args = {"x0": torch.zeros(2, 1), "gamma": 1.0, "T": 1.0, "n_steps": 2, "f": lambda y: (y * y).sum(-1)}
     args.update(kwargs)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError if "f" in kwargs else ValueError):  # a wrong type: TypeError
         entropic_descent(**args)
 
 

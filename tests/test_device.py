@@ -37,9 +37,11 @@ def test_seed_is_reproducible():
     assert isinstance(g, torch.Generator)
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
-def test_seed_rejects(bad):
-    with pytest.raises(ValueError, match="seed"):
+@pytest.mark.parametrize(
+    "bad, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)]
+)
+def test_seed_rejects(bad, error):
+    with pytest.raises(error, match="offset"):
         gf.seed(bad)
 
 

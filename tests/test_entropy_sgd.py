@@ -142,7 +142,8 @@ def test_works_on_a_module_with_several_groups_and_is_deterministic():
     ],
 )
 def test_validation(kwargs):
-    with pytest.raises(ValueError):
+    wrong_type = kwargs in ({"inner_steps": 1.5}, {"restart": 1}, {"generator": 3})
+    with pytest.raises(TypeError if wrong_type else ValueError):
         EntropySGD([torch.nn.Parameter(torch.zeros(2))], **kwargs)
 
 
@@ -150,8 +151,21 @@ def test_group_override_is_validated_and_closure_is_required():
     p = torch.nn.Parameter(torch.zeros(2))
     with pytest.raises(ValueError):
         EntropySGD([{"params": [p], "gamma": -1.0}])
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="closure"):
         EntropySGD([p]).step()
+
+
+def test_a_nan_loss_or_a_bad_closure_is_refused():
+    p = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+    opt = EntropySGD([p], inner_steps=2)
+    with pytest.raises(gf.DivergenceError, match="loss became nan"):
+        opt.step(lambda: torch.tensor(float("nan")))
+    assert torch.equal(p.detach(), torch.ones(2, dtype=torch.float64))  # restored to x
+    for closure in (3, "loss"):
+        with pytest.raises(TypeError, match="closure"):
+            opt.step(closure)
+    with pytest.raises(TypeError, match="closure must return"):
+        opt.step(lambda: "not a loss")
 
 
 def test_divergence_raises():

@@ -75,7 +75,7 @@ def test_divergence_is_reported():
     ],
 )
 def test_bad_arguments_raise(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError if "exited" in kwargs else ValueError):  # a wrong type: TypeError
         _call(kwargs)
 
 

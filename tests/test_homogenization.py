@@ -128,7 +128,7 @@ def test_feedback_and_validation():
         X, Y, G, 0.05, 0.001, 10, f=F, control=u, generator=torch.Generator().manual_seed(1), progress=False
     )
     assert tr.last.shape == (2, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         hg.extended_feedback("not a solution")
     with pytest.raises(ValueError):
         hg.truncated_cell_problem(F, 0.0, 1.0, G, 0.1, 3.0, 0.5)  # |b| dx > 2

@@ -113,7 +113,6 @@ def test_quadrature_nodes_and_float32() -> None:
     [
         lambda: local_entropy(WN, torch.zeros(3), 0.0),
         lambda: local_entropy(WN, torch.zeros(3), -1.0),
-        lambda: local_entropy("not a function", torch.zeros(3), 1.0),
         lambda: local_entropy(WN, torch.zeros(2, 2, 1), 1.0),
         lambda: local_entropy(WN, torch.tensor([float("nan")]), 1.0),
         lambda: local_entropy(WN, torch.zeros(1), 1.0, lo=-1.0, hi=1.0),  # Gibbs mass on the boundary
@@ -125,6 +124,11 @@ def test_quadrature_nodes_and_float32() -> None:
 def test_bad_arguments_raise_value_error(call) -> None:
     with pytest.raises(ValueError):
         call()
+
+
+def test_a_wrong_type_raises_type_error() -> None:
+    with pytest.raises(TypeError, match="f must be callable"):
+        local_entropy("not a function", torch.zeros(3), 1.0)
 
 
 def test_matches_numpy_quadrature_of_the_definition() -> None:

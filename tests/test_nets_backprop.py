@@ -86,11 +86,11 @@ def test_backprop_bad_inputs():
         bp.jacobian_backprop(net, torch.randn(2), lambda f: f)
     with pytest.raises(ValueError, match="dimension"):
         bp.jacobian_backprop(net, torch.randn(1, 3), lambda f: f)
-    with pytest.raises(ValueError, match="MLP"):
+    with pytest.raises(TypeError, match="MLP"):
         bp.jacobian_backprop(torch.nn.Linear(3, 1), torch.randn(3), lambda f: f)
     with pytest.raises(ValueError, match="derivative"):
         bp.jacobian_backprop(nets.MLP([3, 1], "leaky_relu"), torch.randn(3), lambda f: f)
-    with pytest.raises(ValueError, match="MLP"):
+    with pytest.raises(TypeError, match="MLP"):
         nets.lipschitz_bound(torch.nn.Linear(2, 2))
 
 

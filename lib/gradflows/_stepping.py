@@ -21,6 +21,7 @@ optimizer ODEs of chapter 1 and the controlled ResNet ODE of chapter 2.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
+from ._validation import as_real_tensor
 from .device import show_progress
 
 State = tuple[torch.Tensor, ...]
@@ -77,6 +79,8 @@ SCHEMES: dict[str, Callable[[Field, State, float], State]] = {
 def scheme(method: str, allowed: Sequence[str] | None = None) -> Callable[[Field, State, float], State]:
     """The step of the scheme ``method``; ``ValueError`` naming the choices if it is not one of them."""
     allowed = tuple(SCHEMES) if allowed is None else tuple(allowed)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be one of {allowed}, got {method!r} ({type(method).__name__})")
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}, got {method!r}")
     return SCHEMES[method]
@@ -99,6 +103,32 @@ class Trajectory:
     final: tuple[torch.Tensor, ...]
     names: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        names, final, states, stats = self.names, self.final, self.states, self.stats
+        if not isinstance(names, tuple) or not all(isinstance(n, str) for n in names):
+            raise TypeError(f"names must be a tuple of strings (the state variables), got {names!r}")
+        times = as_real_tensor("times", self.times, ndim=1, nonempty=False)
+        m, k = times.shape[0], len(names)
+        for field, value in (("final", final), ("states", states)):
+            if field == "states" and value is None:
+                continue
+            if not isinstance(value, tuple) or not all(isinstance(s, torch.Tensor) for s in value):
+                raise TypeError(
+                    f"{field} must be a tuple of tensors, one per name in {names}, got {type(value).__name__}"
+                )
+            if len(value) != k:
+                raise ValueError(
+                    f"{field} must hold {k} tensor(s), one per name in {names}, got {len(value)}"
+                )
+        if states is not None and any(s.shape[:1] != (m,) for s in states):
+            raise ValueError(f"states must have one row per recorded time: shape ({m}, ...)")
+        if stats is not None:
+            if not isinstance(stats, torch.Tensor):
+                raise TypeError(f"stats must be None or a tensor, got {type(stats).__name__}")
+            if stats.shape[:1] != (m,):
+                raise ValueError(f"stats must have one row per recorded time: shape ({m}, ...)")
+        object.__setattr__(self, "times", times)
+
     def __getattr__(self, name: str) -> torch.Tensor:
         names = object.__getattribute__(self, "names")
         if name in names:
@@ -118,6 +148,8 @@ class Trajectory:
 
     def evaluate(self, fn: Callable[[State], torch.Tensor]) -> torch.Tensor:
         """Apply ``fn`` (e.g. ``flow.energy``) to every recorded state at once."""
+        if not callable(fn):
+            raise TypeError(f"fn must be callable (a function of the state), got {type(fn).__name__}")
         if self.states is None:
             raise ValueError("this trajectory recorded no states to evaluate")
         return fn(self.states)
@@ -172,6 +204,8 @@ def run(
     works on a copy of ``state0`` and records copies (an out-of-place step needs neither).
     """
     names = tuple(names)
+    if not callable(dt) and not math.isfinite(float(t0) + n_steps * float(dt)):
+        raise ValueError(f"{desc}: the horizon t0 + n_steps * dt is not a finite number")
     if len(names) != len(state0):
         raise ValueError(f"names {names} do not match a state of {len(state0)} tensor(s)")
     watched = range(len(names)) if finite is None else [names.index(v) for v in finite]
@@ -217,6 +251,8 @@ def _snapshot(y: State, stats: Callable[[State], torch.Tensor] | None, inplace: 
     if stats is None:
         return tuple(s.clone() for s in y) if inplace else y
     r = stats(y)
+    if not isinstance(r, torch.Tensor):
+        raise TypeError(f"stats must return a tensor, got {type(r).__name__}")
     if any(r.untyped_storage().data_ptr() == s.untyped_storage().data_ptr() for s in y):
         r = r.clone()  # a view of the state, which a step may update in place
     return r
@@ -229,5 +265,11 @@ def _package(times: list[float], recs: list | None, y: State, names: tuple, is_s
     if recs is None:
         return Trajectory(tt, None, None, y, names)
     if is_stats:
+        bad = next((k for k, r in enumerate(recs) if r.shape != recs[0].shape), None)
+        if bad is not None:
+            raise ValueError(
+                f"stats must return tensors of one shape: {tuple(recs[0].shape)} at the first record, "
+                f"{tuple(recs[bad].shape)} at record {bad}"
+            )
         return Trajectory(tt, None, torch.stack(recs), y, names)
     return Trajectory(tt, tuple(torch.stack([r[i] for r in recs]) for i in range(len(names))), None, y, names)

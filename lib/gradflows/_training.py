@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
+from ._validation import check_positive
 
 __all__ = ["OPTIMIZERS", "LBFGS_TOLERANCES", "minimize"]
 
@@ -61,6 +62,8 @@ def minimize(
     """
     if optimizer not in (*OPTIMIZERS, "sgd"):
         raise ValueError(f"optimizer must be one of {(*OPTIMIZERS, 'sgd')}, got {optimizer!r}")
+    if optimizer in ("adam", "sgd") and not callable(lr):
+        check_positive("lr", lr)
     params, hist = list(params), []
 
     def check(value: float | None = None) -> None:
@@ -74,7 +77,11 @@ def minimize(
         bar = tqdm(range(iters), desc=f"{desc} ({optimizer})", leave=False, disable=not progress)
         _first_order(params, loss, optimizer, lr, hist, check, bar, after_step)
     elif chunk is None:
-        _lbfgs(params, loss, iters, history_size, hist, check)
+        if progress:
+            with tqdm(total=int(1.25 * iters) + 1, desc=f"{desc} (L-BFGS evaluations)", leave=False) as bar:
+                _lbfgs(params, loss, iters, history_size, hist, check, bar)
+        else:
+            _lbfgs(params, loss, iters, history_size, hist, check)
     else:
         with tqdm(total=iters, desc=f"{desc} (L-BFGS)", leave=False, disable=not progress) as bar:
             _lbfgs_chunked(params, loss, iters, chunk, history_size, hist, check, bar)
@@ -99,8 +106,9 @@ def _first_order(params, loss, optimizer, lr, hist, check, steps, after_step) ->
             after_step(i)
 
 
-def _lbfgs(params, loss, iters, history_size, hist, check) -> None:
-    """One L-BFGS call of ``iters`` iterations; every evaluated loss goes into the history."""
+def _lbfgs(params, loss, iters, history_size, hist, check, bar=None) -> None:
+    """One L-BFGS call of ``iters`` iterations; every evaluated loss goes into the history (and
+    advances ``bar``, counting loss evaluations, at most ``1.25 iters + 1``)."""
     opt = torch.optim.LBFGS(
         params,
         max_iter=iters,
@@ -116,6 +124,8 @@ def _lbfgs(params, loss, iters, history_size, hist, check) -> None:
         hist.append(value.item())
         check()
         value.backward()
+        if bar is not None:
+            bar.update()
         return value
 
     opt.step(closure)

@@ -21,12 +21,25 @@ Notebook ``01-sgd/02-momentum-and-adam``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 from ._stepping import Trajectory, run
-from ._validation import as_tensor, check_finite, check_int, check_nonnegative, check_positive
+from ._validation import (
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite,
+    check_int,
+    check_nonempty,
+    check_nonnegative,
+    check_positive,
+    check_prob,
+)
 
 __all__ = ["adam", "adam_to_ode", "ode_to_adam"]
 
@@ -40,10 +53,13 @@ def adam_to_ode(lr: float, beta1: float, beta2: float) -> tuple[float, float, fl
     defaults ``(1e-3, 0.9, 0.999)`` give ``eps1 = 0.01`` and ``eps2 = 1``.
     """
     lr = check_positive("lr", lr)
-    for name, b in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= float(b) < 1:
-            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
-    return lr, lr / (1 - beta1), lr / (1 - beta2)
+    beta1, beta2 = check_prob("beta1", beta1), check_prob("beta2", beta2)
+    eps1, eps2 = lr / (1 - beta1), lr / (1 - beta2)
+    if not (math.isfinite(eps1) and math.isfinite(eps2)):
+        raise ValueError(
+            f"lr={lr!r} is too large: eps1 = lr / (1 - beta1) or eps2 = lr / (1 - beta2) overflows"
+        )
+    return lr, eps1, eps2
 
 
 def ode_to_adam(dt: float, eps1: float, eps2: float) -> tuple[float, float, float]:
@@ -59,26 +75,41 @@ def ode_to_adam(dt: float, eps1: float, eps2: float) -> tuple[float, float, floa
     return dt, 1 - dt / eps1, 1 - dt / eps2
 
 
+def _broadcasts_to(shape, target) -> bool:
+    """Whether a tensor of ``shape`` broadcasts to ``target`` (without enlarging it). By hand: the first
+    call of ``torch.broadcast_shapes`` takes a second (it imports ``torch._refs``)."""
+    return len(shape) <= len(target) and all(
+        a in (1, b) for a, b in zip(reversed(shape), reversed(target), strict=False)
+    )
+
+
 def _initial_state(grad, W0, lr, betas, eps, bias_correction, use_new_moments, D0):
     """The checked arguments of :func:`adam`: ``(W, m, v, beta1, beta2, eps)`` (``m = -Z``, ``v = D``)."""
-    if not callable(grad):
-        raise ValueError("grad must be a callable W -> grad J(W)")
+    check_callable("grad", grad)
     W = check_finite("W0", as_tensor("W0", W0)).clone()
     if W.ndim == 0:
         raise ValueError("W0 must have shape (..., q), got a scalar")
+    check_nonempty("W0", W)
     check_positive("lr", lr)
+    if not isinstance(betas, Sequence | torch.Tensor | np.ndarray) or isinstance(betas, str | bytes):
+        raise TypeError(f"betas must be a pair (beta1, beta2) of numbers, got {type(betas).__name__}")
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    beta1, beta2 = (float(b) for b in betas)
-    for name, b in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= b < 1:
-            raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+    beta1, beta2 = check_prob("beta1 (betas[0])", betas[0]), check_prob("beta2 (betas[1])", betas[1])
     eps = check_nonnegative("eps", eps)
-    if bias_correction not in _CORRECTIONS:
-        raise ValueError(f"bias_correction must be one of {_CORRECTIONS}, got {bias_correction!r}")
+    check_choice("bias_correction", bias_correction, _CORRECTIONS)
+    use_new_moments = check_bool("use_new_moments", use_new_moments)
+    if isinstance(D0, bool | np.bool_):
+        raise TypeError(f"D0 must be a number >= 0 or a tensor, got {D0!r}")
+    check_finite("D0", as_tensor("D0", D0, like=W))  # the type rules; the value is converted below
+    D0 = torch.as_tensor(D0, dtype=W.dtype, device=W.device)  # numbers exactly, not via the default dtype
+    if not _broadcasts_to(D0.shape, W.shape):
+        raise ValueError(
+            f"D0 must be a number or broadcast to the shape {tuple(W.shape)} of W0, got {tuple(D0.shape)}"
+        )
     # working buffers, updated in place as torch.optim.Adam does: m = -Z, v = D
     m = torch.zeros_like(W)
-    v = torch.zeros_like(W) + torch.as_tensor(D0, dtype=W.dtype, device=W.device)
+    v = torch.zeros_like(W) + D0
     if bool((v < 0).any()):
         raise ValueError("D0 must be >= 0")
     if eps == 0 and (not use_new_moments or bias_correction == "none") and not bool((v > 0).all()):
@@ -119,7 +150,9 @@ def adam(
 
     The returned :class:`~gradflows.Trajectory` has states
     ``(W, Z, D)`` every ``record_every`` steps (and at the end), ``times = n * lr``.
-    Notebook ``01-sgd/02-momentum-and-adam``.
+    Raises :class:`~gradflows.DivergenceError` when ``W`` (or ``D``, except with
+    ``bias_correction="recursive"``, whose ``D`` may overflow to infinity and freeze ``W``) stops
+    being finite. Notebook ``01-sgd/02-momentum-and-adam``.
     """
     W, m, v, beta1, beta2, eps = _initial_state(
         grad, W0, lr, betas, eps, bias_correction, use_new_moments, D0
@@ -131,6 +164,8 @@ def adam(
     def step(n: int, state):
         W, m, v = state  # m = -Z and v = D, updated in place as torch.optim.Adam does
         g = grad(W)
+        if not isinstance(g, torch.Tensor):
+            raise TypeError(f"grad must return a tensor of shape {tuple(W.shape)}, got {type(g).__name__}")
         if g.shape != W.shape:
             raise ValueError(f"grad returned shape {tuple(g.shape)}, expected {tuple(W.shape)}")
         if not use_new_moments:
@@ -161,7 +196,9 @@ def adam(
         progress=progress,
         desc="adam",
         advice="try a smaller lr",
-        finite=("W",),  # the recursive correction (5.27) may overflow D to inf, which freezes W
+        # the recursive correction (5.27) may overflow D to inf, which freezes W (the book shows it);
+        # otherwise an infinite D means that grad(W)^2 overflowed
+        finite=("W",) if bias_correction == "recursive" else ("W", "D"),
         inplace=True,
     )
     # the ODE's variables: Z = -m

@@ -18,12 +18,27 @@ Jacobian products, not to be fast. Notebook ``01-sgd/01-gradient-flow``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
 import torch
+from tqdm.auto import tqdm
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_callable,
+    check_choice,
+    check_finite,
+    check_generator,
+    check_instance,
+    check_int,
+    check_memory,
+    check_nonnegative,
+    check_positive,
+)
+from .device import show_progress
 from .nets import MLP
 
 __all__ = [
@@ -44,8 +59,37 @@ ACTIVATION_DERIVATIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+def _check_net(net: MLP, derivative: bool = True) -> MLP:
+    check_instance("net", net, MLP)
+    if derivative and net.activation not in ACTIVATION_DERIVATIVES:
+        raise ValueError(f"no derivative registered for activation {net.activation!r}")
+    return net
+
+
+def _check_point(name: str, x, net: MLP) -> torch.Tensor:
+    """One input ``(a_0,)`` of ``net``: finite, converted to the network's dtype and device."""
+    x = as_real_tensor(name, x, like=net.weights[0], ndim=1)
+    if x.shape[0] != net.sizes[0]:
+        raise ValueError(f"{name} must have length {net.sizes[0]}, got {x.shape[0]}")
+    return x
+
+
+def _grad_out(grad_phi, f: torch.Tensor) -> torch.Tensor:
+    """``grad_phi(f)``, checked: finite, ``a_{p+1}`` entries."""
+    g = as_tensor("grad_phi(f(x))", grad_phi(f), like=f)
+    if g.ndim == 0 or g.shape[-1] != f.shape[0] or g.numel() != f.shape[0]:
+        raise ValueError(f"grad_phi must return a vector of length {f.shape[0]}, got shape {tuple(g.shape)}")
+    return check_finite("grad_phi(f(x))", g)
+
+
 def forward_states(net: MLP, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Inputs ``h_0..h_p`` and pre-activations ``z_0..z_p`` of every layer for one input ``x``."""
+    """Inputs ``h_0..h_p`` and pre-activations ``z_0..z_p`` of every layer for one input ``x``
+    (shape ``(a_0,)``; converted to the network's dtype and device)."""
+    check_instance("net", net, MLP)
+    return _forward_states(net, _check_point("x", x, net))
+
+
+def _forward_states(net: MLP, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     hs, zs = [x], []
     with torch.no_grad():
         for r, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
@@ -69,18 +113,14 @@ def jacobian_backprop(
     ``"W"`` (list over layers, ``h_r (x) grad_{b_r}``, shape ``(a_r, a_{r+1})``
     as in (5.13); transpose it to compare with ``W_r.grad``).
     """
-    if not isinstance(net, MLP):
-        raise ValueError("net must be a gradflows.nets.MLP")
-    if net.activation not in ACTIVATION_DERIVATIVES:
-        raise ValueError(f"no derivative registered for activation {net.activation!r}")
-    x = check_finite("x", check_ndim("x", as_tensor("x", x), 1))
-    if x.shape[0] != net.sizes[0]:
-        raise ValueError(f"x must have length {net.sizes[0]}, got {x.shape[0]}")
+    _check_net(net)
+    x = _check_point("x", x, net)
+    check_callable("grad_phi", grad_phi)
     dS = ACTIVATION_DERIVATIVES[net.activation]
     Ws = [W.detach() for W in net.weights]
-    hs, zs = forward_states(net, x)
+    hs, zs = _forward_states(net, x)
     p = len(Ws) - 1
-    g_out = grad_phi(zs[-1]).reshape(1, -1)  # row vector, 1 x a_{p+1}
+    g_out = _grad_out(grad_phi, zs[-1]).reshape(1, -1)  # row vector, 1 x a_{p+1}
     # backward recursion (5.14) for the bias gradients
     gb: list[torch.Tensor] = [None] * (p + 1)  # type: ignore[list-item]
     gb[p] = g_out
@@ -105,18 +145,22 @@ def bias_gradients(
     by matrix, as a forward-mode computation would. Returns ``(gradients, multiply-adds)``; the
     count is that of the matrix products. Used in notebook ``01-sgd/01-gradient-flow``.
     """
-    if not isinstance(net, MLP):
-        raise ValueError("net must be a gradflows.nets.MLP")
-    if order not in ("forward", "backward"):
-        raise ValueError(f"order must be 'forward' or 'backward', got {order!r}")
-    x = check_finite("x", check_ndim("x", as_tensor("x", x), 1))
-    if x.shape[0] != net.sizes[0]:
-        raise ValueError(f"x must have length {net.sizes[0]}, got {x.shape[0]}")
-    hs, zs = forward_states(net, x)
+    _check_net(net)
+    check_choice("order", order, ("forward", "backward"))
+    x = _check_point("x", x, net)
+    check_callable("grad_phi", grad_phi)
+    return _bias_gradients(net, x, grad_phi, order, check=True)
+
+
+def _bias_gradients(net, x, grad_phi, order: str, check: bool = False) -> tuple[list[torch.Tensor], int]:
+    """:func:`bias_gradients` on checked arguments; ``check=False`` (the timed loop of
+    :func:`bias_gradient_costs`) does not check the output of ``grad_phi`` either."""
+    hs, zs = _forward_states(net, x)
     Ws = [W.detach() for W in net.weights]
     dS = ACTIVATION_DERIVATIVES[net.activation]
     sig = [dS(z) for z in zs[:-1]]  # diagonals of Sigma_0 .. Sigma_{p-1}
-    p, g_out, flops = len(Ws) - 1, grad_phi(zs[-1]), 0
+    g_out = _grad_out(grad_phi, zs[-1]) if check else grad_phi(zs[-1])
+    p, flops = len(Ws) - 1, 0
     if order == "backward":
         gb = [g_out]
         for r in range(p, 0, -1):
@@ -125,7 +169,7 @@ def bias_gradients(
         return gb, flops
     gb = []
     for r in range(p + 1):
-        M = torch.eye(Ws[r].shape[0])
+        M = torch.eye(Ws[r].shape[0], dtype=Ws[r].dtype, device=Ws[r].device)
         if r < p:
             M = torch.diag(sig[r])
         for k in range(r + 1, p + 1):
@@ -137,9 +181,9 @@ def bias_gradients(
     return gb, flops
 
 
-def _best_time(fn: Callable[[], object], repeat: int) -> float:
+def _best_time(fn: Callable[[], object], repeat: int, desc: str = "timing") -> float:
     best = float("inf")
-    for _ in range(repeat):
+    for _ in tqdm(range(repeat), desc=desc, leave=False, disable=not show_progress(None, repeat)):
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
@@ -158,7 +202,10 @@ def bias_gradient_costs(
     Used in notebook ``01-sgd/01-gradient-flow``.
     """
     depth, repeat = check_int("depth", depth), check_int("repeat", repeat)
-    widths = [check_int("width", n) for n in widths]
+    widths = _check_widths(widths)
+    n_max = max(widths)
+    check_memory(f"{depth + 1} layers of width {n_max}", (depth + 1) * n_max * (n_max + 1) * 2)
+    check_generator(generator, torch.device("cpu"), "the networks and data")
     rows, times = [], {"forward": [], "backward": []}
     for n in widths:
         wide = MLP([n] * (depth + 2), activation="sigmoid", init="normal", generator=generator)
@@ -170,15 +217,36 @@ def bias_gradient_costs(
         for o in times:
             times[o].append(
                 _best_time(
-                    lambda o=o, wide=wide, xw=xw, yw=yw: bias_gradients(wide, xw, lambda f: f - yw, o), repeat
+                    lambda o=o, wide=wide, xw=xw, yw=yw: _bias_gradients(wide, xw, lambda f: f - yw, o),
+                    repeat,
+                    f"width {n}, {o} order",
                 )
             )
         rows.append((n, out["forward"][1], out["backward"][1], gap))
     return rows, times
 
 
+def _check_widths(widths, name: str = "widths") -> list[int]:
+    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence):
+        raise TypeError(f"{name} must be a list of positive integers, got {widths!r}")
+    if not widths:
+        raise ValueError(f"{name} must hold at least one width")
+    return [check_int(f"{name}[{i}]", n) for i, n in enumerate(widths)]
+
+
 def cost_table(rows: Sequence[tuple[int, int, int, float]]) -> str:
-    """The printed table of :func:`bias_gradient_costs` (multiply-adds, their ratio, agreement to 1e-12)."""
+    """The printed table of :func:`bias_gradient_costs` (multiply-adds, their ratio, agreement to 1e-12).
+
+    ``rows``: a list of ``(width, forward multiply-adds, backward multiply-adds >= 1, gap >= 0)``."""
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a list of (n, forward, backward, gap) tuples, got {rows!r}")
+    for i, row in enumerate(rows):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence) or len(row) != 4:
+            raise ValueError(f"rows[{i}] must be a tuple (n, forward, backward, gap), got {row!r}")
+        check_int(f"rows[{i}][0] (the width)", row[0])
+        check_int(f"rows[{i}][1] (forward multiply-adds)", row[1], 0)
+        check_int(f"rows[{i}][2] (backward multiply-adds)", row[2], 1)
+        check_nonnegative(f"rows[{i}][3] (the gap)", row[3])
     lines = [f"{'width':>6} {'forward mult-adds':>18} {'backward mult-adds':>19} {'ratio':>7}  orders agree"]
     lines += [f"{n:>6} {ff:>18.3e} {fb:>19.3e} {ff / fb:>7.0f}  {gap < 1e-12}" for n, ff, fb, gap in rows]
     return "\n".join(lines)
@@ -194,19 +262,30 @@ def autograd_gap(
 
     :func:`jacobian_backprop` against ``torch.autograd`` (``.backward()`` of ``phi(net(x))``, which
     overwrites the ``.grad`` of the parameters), weight gradients transposed to the layout of (5.13).
-    Used in notebook ``01-sgd/01-gradient-flow`` (claim SGD-3).
+    Used in notebook ``01-sgd/01-gradient-flow`` (claim SGD-3). ``phi`` must return a scalar.
     """
-    xs = check_finite("xs", check_ndim("xs", as_tensor("xs", xs), 2))
+    _check_net(net)
+    xs = as_real_tensor("xs", xs, like=net.weights[0], ndim=2)
+    if xs.shape[1] != net.sizes[0]:
+        raise ValueError(f"xs must have shape (n, {net.sizes[0]}), got {tuple(xs.shape)}")
+    check_callable("phi", phi)
+    check_callable("grad_phi", grad_phi)
     worst = 0.0
     for xi in xs:
         ours = jacobian_backprop(net, xi, grad_phi)
         net.zero_grad()
         xr = xi.clone().requires_grad_(True)
-        phi(net(xr)).backward()
+        value = phi(net(xr))
+        if not isinstance(value, torch.Tensor) or value.numel() != 1 or not value.requires_grad:
+            raise ValueError("phi must return a scalar tensor computed from the network's output")
+        value.backward()
         diffs = [(ours["x"] - xr.grad).abs().max()]
         diffs += [(gb - b.grad).abs().max() for gb, b in zip(ours["b"], net.biases, strict=True)]
         diffs += [(gW.T - W.grad).abs().max() for gW, W in zip(ours["W"], net.weights, strict=True)]
-        worst = max([worst] + [d.item() for d in diffs])
+        gaps = [d.item() for d in diffs]
+        if not all(math.isfinite(g) for g in gaps):
+            raise ValueError("the autograd gradients of phi(net(x)) are not finite: check phi")
+        worst = max([worst] + gaps)
     return worst
 
 
@@ -217,8 +296,15 @@ def plot_costs(widths: Sequence[int], times: dict[str, list[float]], depth: int)
     """
     import matplotlib.pyplot as plt
 
-    if set(times) != {"forward", "backward"} or any(len(v) != len(widths) for v in times.values()):
+    widths = _check_widths(widths)
+    depth = check_int("depth", depth)
+    check_instance("times", times, dict)
+    lengths = [len(v) if hasattr(v, "__len__") and not isinstance(v, str) else -1 for v in times.values()]
+    if set(times) != {"forward", "backward"} or any(n != len(widths) for n in lengths):
         raise ValueError("times must map 'forward' and 'backward' to one time per width")
+    for o, v in times.items():
+        for i, t in enumerate(v):
+            check_positive(f"times[{o!r}][{i}]", t)
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for o, mk in (("forward", "s-"), ("backward", "o-")):
         ax.loglog(widths, times[o], mk, label=f"{o} order")

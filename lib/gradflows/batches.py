@@ -15,19 +15,30 @@ batches. Notebook ``01-sgd/03-batches-and-initialization``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 from ._stepping import Trajectory, run
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_finite,
+    check_generator,
+    check_int,
+    check_memory,
+    check_positive,
+)
 
 __all__ = ["least_squares_minimizer", "least_squares_objective", "random_batch_splitting"]
 
 
 def _check_data(X, Y, alpha):
-    X = check_finite("X", check_ndim("X", as_tensor("X", X), 2))
-    Y = check_finite("Y", check_ndim("Y", as_tensor("Y", Y, X.dtype), 2))
+    X = as_real_tensor("X", X, ndim=2)
+    Y = as_real_tensor("Y", Y, X.dtype, ndim=2).to(X.device)
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"X and Y must have the same number of rows (samples): {X.shape[0]} vs {Y.shape[0]}")
     if alpha is None:
@@ -42,8 +53,14 @@ def _check_data(X, Y, alpha):
 def least_squares_objective(W: torch.Tensor, X, Y, alpha=None) -> torch.Tensor:
     """``J(W) = 1/2 sum_i alpha_i |W x_i - y_i|^2`` for ``W`` of shape ``(..., n, m)``."""
     X, Y, alpha = _check_data(X, Y, alpha)
+    W = as_real_tensor("W", W, X.dtype)
+    if W.ndim < 2 or W.shape[-2:] != (Y.shape[1], X.shape[1]):
+        raise ValueError(f"W must have shape (..., {Y.shape[1]}, {X.shape[1]}) (n, m), got {tuple(W.shape)}")
     R = W @ X.T - Y.T  # (..., n, N)
-    return 0.5 * (alpha * (R * R).sum(-2)).sum(-1)
+    out = 0.5 * (alpha * (R * R).sum(-2)).sum(-1)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("the objective overflows: W, X, Y or alpha have entries too large")
+    return out
 
 
 def least_squares_minimizer(X, Y, alpha=None) -> torch.Tensor:
@@ -55,9 +72,14 @@ def least_squares_minimizer(X, Y, alpha=None) -> torch.Tensor:
     X, Y, alpha = _check_data(X, Y, alpha)
     A = (X * alpha[:, None]).T @ X
     C = (Y * alpha[:, None]).T @ X
+    if not bool(torch.isfinite(A).all() & torch.isfinite(C).all()):
+        raise ValueError("X, Y or alpha have entries too large: sum_i alpha_i x_i x_i^T overflows")
     if torch.linalg.matrix_rank(A) < A.shape[0]:
         raise ValueError("sum_i alpha_i x_i x_i^T is singular: the minimizer is not unique")
-    return torch.linalg.solve(A, C.T).T
+    W = torch.linalg.solve(A, C.T).T
+    if not bool(torch.isfinite(W).all()):
+        raise ValueError("the minimizer overflows: X, Y or alpha have entries too large")
+    return W
 
 
 def _batch_flow_maps(A: torch.Tensor, C: torch.Tensor, dt: float):
@@ -76,17 +98,43 @@ def _batch_flow_maps(A: torch.Tensor, C: torch.Tensor, dt: float):
     return (V * torch.exp(-x)[..., None, :]) @ Vt, C @ ((V * (dt * phi)[..., None, :]) @ Vt)
 
 
-def _step_sizes(dt, n_epochs: int) -> list[float]:
-    """``dt_0, ..., dt_{n_epochs - 1}`` from a number, a sequence or ``k -> dt_k``, each checked positive."""
+def _step_sizes(dt, n_epochs: int) -> Callable[[int], float]:
+    """``k -> dt_k`` from a number, a sequence or ``k -> dt_k``, each step checked positive.
+
+    A number or a sequence is checked up front; a callable is called (and its value checked) once per
+    epoch, when the epoch is run, so that a long run allocates nothing per epoch in advance.
+    """
     if callable(dt):
-        seq = [dt(k) for k in range(n_epochs)]
-    elif isinstance(dt, int | float):
-        seq = [check_positive("dt", dt)] * n_epochs
+        last: dict[int, float] = {}
+
+        def step(k: int) -> float:
+            if k not in last:  # the epoch, then the recorded time, ask for the same step
+                last.clear()
+                last[k] = check_positive(f"dt({k})", dt(k))
+            return last[k]
+
+        return step
+    if (
+        isinstance(dt, numbers.Number | np.generic | str | bytes)
+        or dt is None
+        or (isinstance(dt, torch.Tensor | np.ndarray) and dt.ndim == 0)
+    ):
+        value = check_positive("dt", dt)
+        return lambda k: value
+    if isinstance(dt, torch.Tensor | np.ndarray):
+        seq = as_real_tensor("dt", dt, ndim=1).tolist()
     else:
-        seq = list(dt)
-        if len(seq) < n_epochs:
-            raise ValueError(f"dt has {len(seq)} entries, need n_epochs={n_epochs}")
-    return [check_positive(f"dt[{k}]", seq[k]) for k in range(n_epochs)]
+        try:
+            seq = list(dt)
+        except TypeError:
+            raise TypeError(
+                "dt must be a positive number, a sequence of them or a callable k -> dt_k, "
+                f"got {type(dt).__name__}"
+            ) from None
+    if len(seq) < n_epochs:
+        raise ValueError(f"dt has {len(seq)} entries, need n_epochs={n_epochs}")
+    seq = [check_positive(f"dt[{k}]", seq[k]) for k in range(n_epochs)]
+    return seq.__getitem__
 
 
 def random_batch_splitting(
@@ -110,8 +158,9 @@ def random_batch_splitting(
     or by one gradient step (``exact=False``, its fully discrete version).
 
     ``dt`` is a constant step, a sequence ``dt_0, dt_1, ...`` or a callable
-    ``k -> dt_k``. Returns a :class:`~gradflows.Trajectory` whose ``W`` holds the
-    iterates ``W_0, ..., W_{n_epochs}``, shape ``(n_epochs + 1, n, m)``, at the times
+    ``k -> dt_k`` (called once per epoch, when the epoch runs). Returns a
+    :class:`~gradflows.Trajectory` whose ``W`` holds the iterates ``W_0, ..., W_{n_epochs}``,
+    shape ``(n_epochs + 1, n, m)``, at the times
     ``t_k = dt_0 + ... + dt_{k-1}``. With ``n_draws = R`` it runs ``R`` independent chains at
     once, each with its own partitions (all drawn from ``generator``), and ``W`` has shape
     ``(n_epochs + 1, R, n, m)``. Raises :class:`~gradflows.DivergenceError` when the iterates
@@ -125,6 +174,9 @@ def random_batch_splitting(
         raise ValueError(f"n_batches={n_batches} exceeds the number of samples {N}")
     n_epochs = check_int("n_epochs", n_epochs, minimum=0)
     R = 1 if n_draws is None else check_int("n_draws", n_draws)
+    check_memory(f"n_draws={R} chains", 2.0 * R * N * (m * m + n * m), X.dtype)
+    exact = check_bool("exact", exact)
+    check_generator(generator, torch.device("cpu"), "the random partitions (drawn on the CPU)")
     dts = _step_sizes(dt, n_epochs)
     if W0 is None:
         W = torch.zeros(R, n, m, dtype=X.dtype, device=X.device)
@@ -136,6 +188,10 @@ def random_batch_splitting(
     # per-sample terms of A^r and C^r, and the 0/1 matrix that sums the positions of each batch
     a_i = alpha[:, None, None] * X[:, :, None] * X[:, None, :]  # (N, m, m)
     c_i = alpha[:, None, None] * Y[:, :, None] * X[:, None, :]  # (N, n, m)
+    if not bool(torch.isfinite(a_i).all() & torch.isfinite(c_i).all()):
+        raise ValueError(
+            "X, Y or alpha have entries too large: alpha_i x_i x_i^T or alpha_i y_i x_i^T overflows"
+        )
     member = torch.zeros(n_batches, N, dtype=X.dtype, device=X.device)
     for r, idx in enumerate(torch.tensor_split(torch.arange(N), n_batches)):
         member[r, idx] = 1.0
@@ -145,13 +201,14 @@ def random_batch_splitting(
         perm = torch.argsort(torch.rand(R, N, generator=generator), dim=1).to(X.device)
         Ab = (member @ a_i[perm].reshape(R, N, m * m)).reshape(R, n_batches, m, m)
         Cb = (member @ c_i[perm].reshape(R, N, n * m)).reshape(R, n_batches, n, m)
+        dt_k = dts(k)
         if exact:
-            E, F = _batch_flow_maps(Ab, Cb, dts[k])
+            E, F = _batch_flow_maps(Ab, Cb, dt_k)
             for r in range(n_batches):
                 W = torch.baddbmm(F[:, r], W, E[:, r])
         else:
             for r in range(n_batches):
-                W = torch.baddbmm(W, W, Ab[:, r], alpha=-dts[k]).add_(Cb[:, r], alpha=dts[k])
+                W = torch.baddbmm(W, W, Ab[:, r], alpha=-dt_k).add_(Cb[:, r], alpha=dt_k)
         return (W,)
 
     traj = run(
@@ -159,7 +216,7 @@ def random_batch_splitting(
         (W,),
         n_epochs,
         names=("W",),
-        dt=lambda k: dts[k],
+        dt=dts,
         progress=progress,
         desc="random batch splitting",
         unit="epoch",

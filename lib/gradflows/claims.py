@@ -28,7 +28,16 @@ from collections import defaultdict
 
 from .device import base_seed
 
-__all__ = ["check_le", "check_ge", "check_close", "glue", "glue_values", "summary", "report"]
+__all__ = [
+    "check_le",
+    "check_ge",
+    "check_close",
+    "glue",
+    "glue_values",
+    "summary",
+    "report",
+    "seeds_json",
+]
 
 
 def _number(name: str, value) -> float:
@@ -141,6 +150,43 @@ def summary(log: str) -> list[tuple[str, str, int, float, list[int]]]:
         (claim, what, len(v), max(u for _, u in v), sorted({s for s, _ in v}))
         for (claim, what), v in sorted(rows.items())
     ]
+
+
+def seeds_json(path: str, logs: list[str], run: str = "make test-seeds") -> dict:
+    """Write (and return) the per-claim summary of one or more claims logs as JSON: for every claim
+    (``SGD-1``, ...) the number of checks recorded, the largest fraction of a tolerance used and the
+    seeds; for every log, its date and seeds. The appendix "Performance and reliability" reads it."""
+    import time
+
+    claims: dict[str, dict] = {}
+    runs = []
+    for log in logs:
+        seeds: set[int] = set()
+        for claim, what, n, used, s in summary(log):
+            c = claims.setdefault(claim, {"checks": 0, "max_used": 0.0, "seeds": [], "worst": ""})
+            c["checks"] += n
+            if used >= c["max_used"]:
+                c["max_used"], c["worst"] = used, what
+            c["seeds"] = sorted(set(c["seeds"]) | set(s))
+            seeds |= set(s)
+        mtime = time.strftime("%Y-%m-%d %H:%M", time.gmtime(os.path.getmtime(log)))
+        runs.append(
+            {"log": os.path.basename(os.path.dirname(log)) or log, "date": mtime, "seeds": sorted(seeds)}
+        )
+    data = {
+        "run": run,
+        "runs": runs,
+        "claims": dict(sorted(claims.items(), key=lambda kv: _claim_key(kv[0]))),
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, indent=1) + "\n")
+    return data
+
+
+def _claim_key(claim: str) -> tuple:
+    prefix, _, num = claim.partition("-")
+    order = ("SGD", "TURN", "MFLD", "GLOB", "TDGF")
+    return (order.index(prefix) if prefix in order else len(order), prefix, int(num) if num.isdigit() else 0)
 
 
 def report(argv: list[str]) -> int:

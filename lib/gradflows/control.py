@@ -19,14 +19,30 @@ Notebooks ``02-turnpike/01-resnets-as-odes``, ``02-turnpike/02-large-time`` and
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ._stepping import Trajectory, run, scheme
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
-from .nets import ACTIVATIONS
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite,
+    check_generator,
+    check_instance,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_nonempty,
+    check_positive,
+)
+from .nets import ACTIVATIONS, _check_float_dtype, _traced
 
 __all__ = [
     "KINDS",
@@ -64,6 +80,10 @@ class Controls:
         Biases, shape ``(L, d)``, or ``None`` (no bias).
     T:
         The horizon (the "depth" of the network in units of time).
+
+    ``w`` and ``b`` may be given as nested lists (converted to ``w``'s dtype); tensors keep their
+    dtype and must be finite, ``T`` is stored as a float. Raises ``TypeError`` or ``ValueError``
+    naming the argument otherwise.
     """
 
     w: torch.Tensor
@@ -71,12 +91,33 @@ class Controls:
     T: float
 
     def __post_init__(self) -> None:
-        check_ndim("w", self.w, 3)
-        if self.w.shape[1] != self.w.shape[2]:
-            raise ValueError(f"w must have shape (L, d, d), got {tuple(self.w.shape)}")
-        if self.b is not None and self.b.shape != self.w.shape[:2]:
-            raise ValueError(f"b must have shape {tuple(self.w.shape[:2])} (L, d), got {tuple(self.b.shape)}")
-        check_positive("T", self.T)
+        w = check_nonempty("w", check_ndim("w", as_tensor("w", self.w), 3))
+        if w.shape[1] != w.shape[2]:
+            raise ValueError(f"w must have shape (L, d, d), got {tuple(w.shape)}")
+        b = self.b
+        if b is not None:
+            tensor = isinstance(b, torch.Tensor | np.ndarray)
+            b = as_tensor("b", b) if tensor else as_tensor("b", b, like=w)
+            if b.shape != w.shape[:2]:
+                raise ValueError(f"b must have shape {tuple(w.shape[:2])} (L, d), got {tuple(b.shape)}")
+        if not _traced(w):  # under torch.func transforms values cannot be inspected
+            check_finite("w", w)
+            if b is not None:
+                check_finite("b", b)
+        object.__setattr__(self, "w", w)
+        object.__setattr__(self, "b", b)
+        object.__setattr__(self, "T", check_positive("T", self.T))
+
+    @classmethod
+    def _trusted(cls, w: torch.Tensor, b: torch.Tensor | None, T: float) -> Controls:
+        """Controls from checked parts, without validation: for loops (training, Gauss--Newton) that
+        build controls at every evaluation, where a finiteness check would synchronize a GPU and a
+        non-finite iterate must surface as a :class:`~gradflows.DivergenceError` of the flow."""
+        c = object.__new__(cls)
+        object.__setattr__(c, "w", w)
+        object.__setattr__(c, "b", b)
+        object.__setattr__(c, "T", T)
+        return c
 
     @property
     def n_layers(self) -> int:
@@ -113,17 +154,25 @@ class Controls:
         same trajectory, run at another speed (claim TURN-2; the source's
         ``u^1(t) = T u^T(tT)`` is ``T_new = 1``).
         """
-        s = self.T / check_positive("T_new", T_new)
-        return Controls(self.w * s, None if self.b is None else self.b * s, T_new)
+        T_new = check_positive("T_new", T_new)
+        s = self.T / T_new
+        w, b = self.w * s, None if self.b is None else self.b * s
+        finite = math.isfinite(s) and bool(torch.isfinite(w).all())
+        if not (finite and (b is None or bool(torch.isfinite(b).all()))):
+            raise ValueError(f"T_new = {T_new!r} is too small: the rescaled controls (T / T_new) u overflow")
+        return Controls._trusted(w, b, T_new)
 
     def refined(self, m: int) -> Controls:
         """The same piecewise-constant controls on ``m`` times as many layers (each cell split in ``m``)."""
         m = check_int("m", m)
+        numel = m * self.stacked().numel()
+        check_memory(f"refined controls with {m} x {self.n_layers} layers", numel, self.w.dtype)
         b = None if self.b is None else self.b.repeat_interleave(m, 0)
-        return Controls(self.w.repeat_interleave(m, 0), b, self.T)
+        return Controls._trusted(self.w.repeat_interleave(m, 0), b, self.T)
 
     def detach(self) -> Controls:
-        return Controls(self.w.detach(), None if self.b is None else self.b.detach(), self.T)
+        """The same controls, detached from the autograd graph."""
+        return Controls._trusted(self.w.detach(), None if self.b is None else self.b.detach(), self.T)
 
 
 def random_controls(
@@ -135,12 +184,18 @@ def random_controls(
     generator: torch.Generator | None = None,
     dtype: torch.dtype | None = None,
 ) -> Controls:
-    """Controls with i.i.d. ``N(0, std^2 / d)`` weights and ``N(0, std^2)`` biases on every cell."""
+    """Controls with i.i.d. ``N(0, std^2 / d)`` weights and ``N(0, std^2)`` biases on every cell.
+
+    Drawn on the CPU from ``generator`` (a CPU :class:`torch.Generator`, or None)."""
     d, n_layers = check_int("d", d), check_int("n_layers", n_layers)
-    std = check_positive("std", std)
-    dtype = dtype or torch.get_default_dtype()
+    T, std, bias = check_positive("T", T), check_positive("std", std), check_bool("bias", bias)
+    dtype = _check_float_dtype(dtype) or torch.get_default_dtype()
+    check_memory(f"controls with {n_layers} layers in dimension {d}", n_layers * d * (d + 1), dtype)
+    check_generator(generator, torch.device("cpu"), "the controls")
     w = torch.randn(n_layers, d, d, generator=generator, dtype=dtype) * (std / math.sqrt(d))
     b = torch.randn(n_layers, d, generator=generator, dtype=dtype) * std if bias else None
+    if not (bool(torch.isfinite(w).all()) and (b is None or bool(torch.isfinite(b).all()))):
+        raise ValueError(f"std = {std!r} is too large: the random controls overflow")
     return Controls(w, b, T)
 
 
@@ -155,24 +210,27 @@ def sample_controls(
     With these, the Euler flow is the ResNet of the smooth controls ``u(t)``, and
     its error against the exact ODE solution is ``O(h)`` (claim TURN-1).
     """
+    check_callable("w", w)
+    if b is not None:
+        check_callable("b", b)
     n_layers = check_int("n_layers", n_layers)
     T = check_positive("T", T)
+    w0 = as_tensor("w(t)", w(0 * T / n_layers))
+    if w0.ndim != 2 or w0.shape[0] != w0.shape[1]:
+        raise ValueError(f"w(t) must return a square matrix (d, d), got shape {tuple(w0.shape)}")
+    check_memory(f"controls with {n_layers} layers", n_layers * w0.shape[0] * (w0.shape[0] + 1), w0.dtype)
     ts = [k * T / n_layers for k in range(n_layers)]
-    W = torch.stack([as_tensor("w(t)", w(t)) for t in ts])
+    W = torch.stack([w0] + [as_tensor("w(t)", w(t)) for t in ts[1:]])
     B = None if b is None else torch.stack([as_tensor("b(t)", b(t)) for t in ts]).to(W)
     return Controls(W, B, T)
 
 
 def _activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[check_choice("activation", name, sorted(ACTIVATIONS))]
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return kind
+    return check_choice("kind", kind, KINDS)
 
 
 def vector_field(
@@ -180,10 +238,31 @@ def vector_field(
 ) -> torch.Tensor:
     """``f(x, u)`` for every point: ``sigma(x w^T + b)`` (inner) or ``sigma(x) w^T + b`` (outer).
 
-    ``x`` has shape ``(..., N, d)``, ``w`` ``(d, d)``, ``b`` ``(d,)`` or ``None``.
+    ``x`` has shape ``(..., N, d)`` (or ``(d,)``: one point), ``w`` ``(d, d)``, ``b`` ``(d,)`` or
+    ``None``; ``w`` and ``b`` are converted to the dtype and device of ``x``. Raises ``ValueError``
+    if the values overflow.
     """
+    x = as_real_tensor("x", x)
+    if x.ndim == 0:
+        raise ValueError("x must have shape (..., N, d), got a scalar")
+    d = x.shape[-1]
+    w = as_real_tensor("w", w, like=x, ndim=2)
+    if w.shape != (d, d):
+        raise ValueError(f"w must have shape ({d}, {d}) for x with d = {d}, got {tuple(w.shape)}")
+    if b is not None:
+        b = as_real_tensor("b", b, like=x, ndim=1)
+        if b.shape != (d,):
+            raise ValueError(f"b must have shape ({d},) for x with d = {d}, got {tuple(b.shape)}")
+    out = _vector_field(x, w, b, _check_kind(kind), activation)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("the vector field overflows: x, w or b are too large")
+    return out
+
+
+def _vector_field(x, w, b, kind: str, activation: str) -> torch.Tensor:
+    """:func:`vector_field` without validation (the inner loop of :func:`flow`)."""
     sig = _activation(activation)
-    if _check_kind(kind) == "inner":
+    if kind == "inner":
         z = x @ w.mT
         return sig(z if b is None else z + b)
     out = sig(x) @ w.mT
@@ -212,38 +291,60 @@ def flow(
     the final state ``(N, d)``. Differentiable in the controls. Raises
     :class:`~gradflows.DivergenceError` when the states stop being finite.
     """
-    x0 = as_tensor("x0", x0)
-    check_ndim("x0", x0, 2)
+    check_instance("controls", controls, Controls)
+    x0 = as_real_tensor("x0", x0, ndim=2, nonempty=False)
     if x0.shape[1] != controls.d:
         raise ValueError(f"x0 must have shape (N, {controls.d}) to match the controls, got {tuple(x0.shape)}")
-    check_finite("x0", x0)
     substeps = check_int("substeps", substeps)
-    step = scheme(method)
+    scheme(method)
     _check_kind(kind)
     _activation(activation)
-    dt = controls.h / substeps
+    if check_bool("record", record):
+        check_memory(
+            f"the states of {x0.shape[0]} points at {controls.n_layers + 1} layers",
+            (controls.n_layers + 1) * x0.numel(),
+            controls.w.dtype,
+        )
+    return _flow(controls, x0, kind, activation, method, substeps, record, progress=None)
 
-    def cell(k: int, state):
-        wk = controls.w[k]
-        bk = None if controls.b is None else controls.b[k]
 
-        def f(y):
-            return (vector_field(y[0], wk, bk, kind, activation),)
+def _flow(
+    controls: Controls,
+    x0: torch.Tensor,
+    kind: str,
+    activation: str,
+    method: str,
+    substeps: int,
+    record: bool,
+    progress: bool | None = False,
+) -> Trajectory:
+    """:func:`flow` without validation (inside training loops and Gauss--Newton iterations).
 
-        for _ in range(substeps):
-            state = step(f, state, dt)
-        return state
+    The core loop runs over substeps (``n_layers * substeps`` of them, recording at the end of each
+    layer), so that a long flow shows one progress bar; ``progress=False`` inside loops."""
+    step = scheme(method)
+    dt, h = controls.h / substeps, controls.h
+
+    cell: list = []
+
+    def sub(k: int, state):
+        if k % substeps == 0:  # a new layer: its weights, sliced once for all of its substeps
+            layer = k // substeps
+            wk = controls.w[layer]
+            bk = None if controls.b is None else controls.b[layer]
+            cell[:] = [lambda y: (_vector_field(y[0], wk, bk, kind, activation),)]
+        return step(cell[0], state, dt)
 
     return run(
-        cell,
+        sub,
         (x0.to(controls.w),),
-        controls.n_layers,
+        controls.n_layers * substeps,
         names=("x",),
-        dt=controls.h,
-        record_every=1 if record else None,
+        dt=lambda k: h if (k + 1) % substeps == 0 else 0.0,  # recorded times: the layer boundaries
+        record_every=substeps if record else None,
         desc="controlled flow",
         grad=True,
-        progress=False,
+        progress=progress,
         check_records=False,
         advice="the controls are too large for this step size (more substeps or layers)",
     )
@@ -252,8 +353,18 @@ def flow(
 # --- norms of the controls ---------------------------------------------------------
 
 
+def _norm_result(name: str, value: torch.Tensor) -> torch.Tensor:
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"the controls are too large: {name} overflows")
+    return value
+
+
 def l2_norm_sq(c: Controls) -> torch.Tensor:
     """``||u||^2_{L^2(0,T)} = h sum_k |u_k|^2`` for piecewise-constant controls."""
+    return _norm_result("||u||^2", _l2_norm_sq(check_instance("c", c, Controls)))
+
+
+def _l2_norm_sq(c: Controls) -> torch.Tensor:
     return c.h * (c.stacked() ** 2).sum()
 
 
@@ -263,24 +374,72 @@ def h1_norm_sq(c: Controls) -> torch.Tensor:
     The second term is ``||u'||^2_{L^2}`` of the piecewise-linear interpolant of the
     cell values: it penalises jumps between consecutive layers.
     """
+    return _norm_result("||u||^2_H1", _h1_norm_sq(check_instance("c", c, Controls)))
+
+
+def _h1_norm_sq(c: Controls) -> torch.Tensor:
     u = c.stacked()
-    return l2_norm_sq(c) + ((u[1:] - u[:-1]) ** 2).sum() / c.h
+    return _l2_norm_sq(c) + ((u[1:] - u[:-1]) ** 2).sum() / c.h
 
 
 def l1_norm(c: Controls) -> torch.Tensor:
     """``||u||_{L^1(0,T)} = h sum_k |u_k|`` (Euclidean norm in ``R^{d_u}``, then ``L^1`` in time)."""
+    return _norm_result("||u||_L1", _l1_norm(check_instance("c", c, Controls)))
+
+
+def _l1_norm(c: Controls) -> torch.Tensor:
     return c.h * c.pointwise_norm().sum()
+
+
+#: The matrix norms of :func:`torch.linalg.matrix_norm`.
+_MATRIX_ORDS = (2, -2, 1, -1, math.inf, -math.inf)
 
 
 def weight_l1_norm(c: Controls, ord: float | str = 2) -> torch.Tensor:
     """``int_0^T ||w(t)|| dt`` with the induced matrix norm ``ord`` (2: spectral; "fro": Frobenius).
 
-    The quantity bounded from below in claim TURN-7.
+    ``ord`` is one of ``2, -2, 1, -1, inf, -inf, "fro", "nuc"`` (those of
+    :func:`torch.linalg.matrix_norm`). The quantity bounded from below in claim TURN-7.
     """
-    return c.h * torch.linalg.matrix_norm(c.w, ord=ord).sum()
+    check_instance("c", c, Controls)
+    if isinstance(ord, str):
+        ok = ord in ("fro", "nuc")
+    else:
+        ok = isinstance(ord, numbers.Real) and not isinstance(ord, bool) and float(ord) in _MATRIX_ORDS
+    if not ok:
+        raise ValueError(f"ord must be one of 2, -2, 1, -1, inf, -inf, 'fro', 'nuc'; got {ord!r}")
+    return _norm_result("int ||w(t)|| dt", c.h * torch.linalg.matrix_norm(c.w, ord=ord).sum())
 
 
 # --- training errors ---------------------------------------------------------------
+
+#: The losses of :func:`training_error`.
+LOSSES = ("mse", "logistic")
+
+
+def _check_targets(x: torch.Tensor, y, P, loss: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Check ``y``, ``P`` and ``loss`` against states ``x`` of shape ``(..., N, d)``."""
+    check_choice("loss", loss, LOSSES)
+    y = as_real_tensor("y", y)
+    if y.ndim == 0:
+        raise ValueError("y must have shape (N,) or (N, m), got a scalar")
+    if P is not None:
+        P = as_real_tensor("P", P, ndim=2)
+        if P.shape[1] != x.shape[-1]:
+            raise ValueError(f"P must have shape (m, {x.shape[-1]}) to act on x, got {tuple(P.shape)}")
+    m = 1 if P is None else P.shape[0]
+    yy = y[:, None] if y.ndim == 1 else y
+    if yy.shape[-1] != m or yy.shape[-2] != x.shape[-2]:
+        raise ValueError(f"y must have shape (N,) or (N, m) matching P x of shape {(x.shape[-2], m)}")
+    return y, P
+
+
+def _check_states(name: str, x, ndim: int | None = None) -> torch.Tensor:
+    x = as_real_tensor(name, x)
+    if (ndim is None and x.ndim < 2) or (ndim is not None and x.ndim != ndim):
+        want = "(..., N, d)" if ndim is None else "(L + 1, N, d)"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    return x
 
 
 def training_error(
@@ -292,28 +451,47 @@ def training_error(
     first coordinate (``m = 1``). ``loss="mse"``: ``|P x_i - y_i|^2``;
     ``loss="logistic"``: ``log(1 + exp(-y_i P x_i))`` for labels ``y_i = +-1`` (the
     source prints ``log(1 + e^{x y})``, whose sign penalises correct answers).
+    Raises ``ValueError`` for non-finite data or an error that overflows.
     """
-    x, y = as_tensor("x", x), as_tensor("y", y)
-    px = x[..., :1] if P is None else x @ as_tensor("P", P).to(x).mT
+    x = _check_states("x", x)
+    y, P = _check_targets(x, y, P, loss)
+    out = _training_error(x, y, P, loss)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("the training error overflows: x, y or P are too large")
+    return out
+
+
+def _training_error(x: torch.Tensor, y: torch.Tensor, P: torch.Tensor | None, loss: str) -> torch.Tensor:
+    """:func:`training_error` without validation (inside training loops)."""
+    px = x[..., :1] if P is None else x @ P.to(x).mT
     if y.ndim == 1:
         y = y[:, None]
-    if y.shape[-1] != px.shape[-1] or y.shape[-2] != px.shape[-2]:
-        raise ValueError(f"y must have shape (N,) or (N, m) matching P x of shape {tuple(px.shape[-2:])}")
     y = y.to(px)
     if loss == "mse":
         return ((px - y) ** 2).sum(-1).mean(-1)
-    if loss == "logistic":
-        return torch.nn.functional.softplus(-y * px).sum(-1).mean(-1)
-    raise ValueError(f"loss must be 'mse' or 'logistic', got {loss!r}")
+    return torch.nn.functional.softplus(-y * px).sum(-1).mean(-1)
 
 
 def running_cost(
     traj: torch.Tensor, y: torch.Tensor, T: float, P: torch.Tensor | None = None, loss: str = "mse"
 ) -> torch.Tensor:
-    """``int_0^T phi(x(t)) dt`` by the trapezoidal rule on the ``L + 1`` recorded states (SL*)."""
-    check_ndim("traj", traj, 3)
-    phi = training_error(traj, y, P, loss)
-    h = check_positive("T", T) / (traj.shape[0] - 1)
+    """``int_0^T phi(x(t)) dt`` by the trapezoidal rule on the ``L + 1 >= 2`` recorded states (SL*)."""
+    traj = _check_states("traj", traj, 3)
+    if traj.shape[0] < 2:
+        raise ValueError(f"traj must hold at least two states (L + 1 >= 2), got shape {tuple(traj.shape)}")
+    y, P = _check_targets(traj, y, P, loss)
+    out = _running_cost(traj, y, check_positive("T", T), P, loss)
+    if not bool(torch.isfinite(out)):
+        raise ValueError("the running cost overflows: traj, y, T or P are too large")
+    return out
+
+
+def _running_cost(
+    traj: torch.Tensor, y: torch.Tensor, T: float, P: torch.Tensor | None, loss: str
+) -> torch.Tensor:
+    """:func:`running_cost` without validation (inside training loops)."""
+    phi = _training_error(traj, y, P, loss)
+    h = T / (traj.shape[0] - 1)
     return h * (phi.sum() - 0.5 * (phi[0] + phi[-1]))
 
 
@@ -328,9 +506,11 @@ def interpolation_weight_bound(x0: torch.Tensor, x1: torch.Tensor, lip: float = 
     ``int ||w|| dt >=`` this value. (The source writes the constant as a factor
     ``L_sigma``; it is a divisor.)
     """
-    x0, x1 = as_tensor("x0", x0), as_tensor("x1", x1)
+    x0, x1 = as_real_tensor("x0", x0), as_real_tensor("x1", x1)
     if x0.shape != x1.shape or x0.ndim != 2:
         raise ValueError(f"x0 and x1 must both have shape (N, d), got {tuple(x0.shape)}, {tuple(x1.shape)}")
+    if x0.shape[0] < 2:
+        raise ValueError(f"x0 and x1 must hold at least two points, got shape {tuple(x0.shape)}")
     lip = check_positive("lip", lip)
     n = x0.shape[0]
     i, j = torch.triu_indices(n, n, 1)
@@ -338,7 +518,10 @@ def interpolation_weight_bound(x0: torch.Tensor, x1: torch.Tensor, lip: float = 
     d1 = (x1[i] - x1[j]).norm(dim=1)
     if bool((d0 == 0).any()) or bool((d1 == 0).any()):
         raise ValueError("the points must be pairwise distinct (a flow cannot merge or split points)")
-    return torch.log(d1 / d0).abs().max() / lip
+    out = torch.log(d1 / d0).abs().max() / lip
+    if not bool(torch.isfinite(out)):
+        raise ValueError("the distance ratios |x1_i - x1_j| / |x0_i - x0_j| overflow: x0 or x1 too large")
+    return out
 
 
 def steer(
@@ -359,23 +542,32 @@ def steer(
     ``dw -> T (dw sigma(x_i))_i``, onto when ``sigma(x_1), ..., sigma(x_N)`` are linearly
     independent: this is why the theorem needs ``N <= d``.
 
-    Raises ``ValueError`` if the iteration does not reach ``|x(T) - x1| < sqrt(tol)``.
+    Raises ``ValueError`` if the iteration does not reach ``|x(T) - x1| < sqrt(tol)`` (``tol > 0``)
+    within ``iters`` steps, and :class:`~gradflows.DivergenceError` if the flow blows up on the way.
     """
-    x0, x1 = as_tensor("x0", x0), as_tensor("x1", x1)
+    x0, x1 = as_real_tensor("x0", x0), as_real_tensor("x1", x1)
     if x0.shape != x1.shape or x0.ndim != 2:
         raise ValueError(f"x0 and x1 must both have shape (N, d), got {tuple(x0.shape)}, {tuple(x1.shape)}")
     n, d = x0.shape
     if n > d:
         raise ValueError(f"steer needs N <= d (got N = {n} points in R^{d})")
     T = check_positive("T", T)
+    _activation(activation)
+    substeps, iters = check_int("substeps", substeps), check_int("iters", iters)
+    tol = check_positive("tol", tol)
 
     def endpoint(wvec: torch.Tensor) -> torch.Tensor:
-        c = Controls(wvec.reshape(1, d, d), None, T)
-        return flow(c, x0, "outer", activation, "rk4", substeps, record=False).last.reshape(-1)
+        c = Controls._trusted(wvec.reshape(1, d, d), None, T)
+        return _flow(c, x0, "outer", activation, "rk4", substeps, False, progress=None).last.reshape(-1)
 
+    return _steer(endpoint, x0, x1, T, d, iters, tol)
+
+
+def _steer(endpoint, x0, x1, T, d, iters, tol) -> Controls:
+    """The Gauss--Newton iterations of :func:`steer`."""
     w = torch.zeros(d * d, dtype=x0.dtype, device=x0.device)
     target = x1.reshape(-1).to(w)
-    for _ in range(check_int("iters", iters)):
+    for _ in range(iters):
         r = endpoint(w) - target
         if float(r.norm()) ** 2 < tol:
             return Controls(w.reshape(1, d, d), None, T)

@@ -9,12 +9,53 @@ notebooks) and wherever a small classification problem is needed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 import torch
 
-from ._validation import check_int, check_nonnegative, check_positive
+from ._validation import (
+    as_tensor,
+    check_generator,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_nonnegative,
+    check_positive,
+)
+from .nets import _check_float_dtype
 
 __all__ = ["circles", "spheres", "two_moons", "shifted_sines", "separable", "rings"]
+
+
+def _setup(n: int, d: int, generator, dtype, minimum: int = 2) -> tuple[int, torch.dtype]:
+    """Check the size ``n`` (points), the generator (a CPU one: the points are drawn on the CPU) and
+    the dtype; refuse sets that cannot fit in memory. Returns ``(n, dtype)``."""
+    n = check_int("n", n, minimum)
+    dtype = _check_float_dtype(dtype) or torch.get_default_dtype()
+    check_memory(f"a data set of {n} points in dimension {d}", 3 * n * (d + 1), dtype)
+    check_generator(generator, torch.device("cpu"), "the data")
+    return n, dtype
+
+
+def _radii(radii) -> tuple[float, float]:
+    """``(inner, outer)``: two positive numbers, increasing."""
+    if isinstance(radii, torch.Tensor | np.ndarray):
+        radii = check_ndim("radii", as_tensor("radii", radii), 1).tolist()
+    elif isinstance(radii, str | bytes) or not isinstance(radii, Sequence):
+        raise TypeError(f"radii must be two numbers (inner, outer), got {radii!r}")
+    if len(radii) != 2:
+        raise ValueError(f"radii must be two numbers (inner, outer), got {radii!r}")
+    r_in, r_out = check_positive("radii[0]", radii[0]), check_positive("radii[1]", radii[1])
+    if r_in >= r_out:
+        raise ValueError(f"radii must be increasing (inner, outer), got {radii!r}")
+    return r_in, r_out
+
+
+def _finite(x: torch.Tensor, what: str) -> torch.Tensor:
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{what} is too large: the points overflow")
+    return x
 
 
 def _randn(shape, generator, dtype):
@@ -43,18 +84,15 @@ def spheres(
     of ``R^d`` that pushes the inner sphere away from the outer one along one
     direction does: the first example of notebook ``02-turnpike/01-resnets-as-odes``.
     """
-    n = check_int("n", n, 2)
     d = check_int("d", d, 1)
+    n, dtype = _setup(n, d, generator, dtype)
     noise = check_nonnegative("noise", noise)
-    r_in, r_out = (check_positive("radii[0]", radii[0]), check_positive("radii[1]", radii[1]))
-    if r_in >= r_out:
-        raise ValueError(f"radii must be increasing (inner, outer), got {radii!r}")
-    dtype = dtype or torch.get_default_dtype()
+    r_in, r_out = _radii(radii)
     y = _labels(n, dtype)
     u = _randn((n, d), generator, dtype)
     u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-12)
     r = torch.where(y < 0, r_in, r_out) * (1 + noise * _randn((n,), generator, dtype))
-    return u * r[:, None], y
+    return _finite(u * r[:, None], "noise * radii"), y
 
 
 def circles(
@@ -80,15 +118,14 @@ def two_moons(
     ``s`` uniform in ``[0, pi]``, plus Gaussian noise of standard deviation ``noise``;
     the data are then centred at the origin.
     """
-    n = check_int("n", n, 2)
+    n, dtype = _setup(n, 2, generator, dtype)
     noise = check_nonnegative("noise", noise)
-    dtype = dtype or torch.get_default_dtype()
     y = _labels(n, dtype)
     s = math.pi * torch.rand(n, generator=generator, dtype=dtype)
     upper = torch.stack([torch.cos(s), torch.sin(s)], 1)
     lower = torch.stack([1 - torch.cos(s), 0.5 - torch.sin(s)], 1)
     x = torch.where((y < 0)[:, None], upper, lower) + noise * _randn((n, 2), generator, dtype)
-    return x - torch.tensor([0.5, 0.25], dtype=dtype), y
+    return _finite(x - torch.tensor([0.5, 0.25], dtype=dtype), "noise"), y
 
 
 def shifted_sines(
@@ -104,16 +141,17 @@ def shifted_sines(
     ``x_1`` is uniform in ``[-pi, pi]``; label ``-1`` on the lower curve, ``+1`` on the
     upper one. Separable, but not by a straight line when ``shift < 2``.
     """
-    n = check_int("n", n, 2)
+    n, dtype = _setup(n, 2, generator, dtype)
     shift = check_positive("shift", shift)
     frequency = check_positive("frequency", frequency)
+    if not math.isfinite(frequency * math.pi) or frequency * math.pi > torch.finfo(dtype).max:
+        raise ValueError(f"frequency must be a positive number below {torch.finfo(dtype).max / math.pi:.3g}")
     noise = check_nonnegative("noise", noise)
-    dtype = dtype or torch.get_default_dtype()
     y = _labels(n, dtype)
     x1 = math.pi * (2 * torch.rand(n, generator=generator, dtype=dtype) - 1)
     x2 = torch.sin(frequency * x1) + torch.where(y > 0, shift, 0.0) - shift / 2
     x = torch.stack([x1, x2], 1)
-    return x + noise * _randn((n, 2), generator, dtype), y
+    return _finite(x + noise * _randn((n, 2), generator, dtype), "shift or noise"), y
 
 
 def separable(
@@ -131,10 +169,9 @@ def separable(
     the set is therefore *not* ``e`` in general (the maximum-margin direction is
     computed independently in ``02-turnpike/02-large-time``).
     """
-    n = check_int("n", n, 2)
     d = check_int("d", d, 1)
+    n, dtype = _setup(n, d, generator, dtype)
     margin = check_positive("margin", margin)
-    dtype = dtype or torch.get_default_dtype()
     e = _randn((d,), generator, dtype)
     e = e / e.norm()
     x = _randn((n, d), generator, dtype)
@@ -142,7 +179,7 @@ def separable(
     s = x @ e
     # put the point on the side of its label, at least `margin` away from the hyperplane
     s_new = y * torch.clamp(s.abs(), min=margin)
-    return x + (s_new - s)[:, None] * e, y
+    return _finite(x + (s_new - s)[:, None] * e, "margin"), y
 
 
 def rings(
@@ -151,11 +188,8 @@ def rings(
     """Two full concentric circles, ``n`` equispaced points each (no noise): the inner one with label
     ``-1``, the outer one ``+1``. What a classifier trained on :func:`circles` must separate
     (notebooks/02-turnpike/01)."""
-    n = check_int("n", n, 3)
-    r_in, r_out = (check_positive("radius", r) for r in radii)
-    if r_in >= r_out:
-        raise ValueError(f"radii must be increasing, got {radii!r}")
-    dtype = dtype or torch.get_default_dtype()
+    n, dtype = _setup(n, 2, None, dtype, minimum=3)
+    r_in, r_out = _radii(radii)
     s = torch.linspace(0, 2 * torch.pi, n + 1, dtype=dtype)[:-1]
     unit = torch.stack([torch.cos(s), torch.sin(s)], 1)
     return torch.cat([r_in * unit, r_out * unit]), torch.cat(

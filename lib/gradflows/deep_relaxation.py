@@ -36,10 +36,20 @@ from collections.abc import Callable
 import torch
 
 from ._stepping import Trajectory, run, scheme
-from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
-from .local_entropy import gibbs_mean
+from ._validation import (
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_finite,
+    check_generator,
+    check_int,
+    check_ndim,
+    check_positive,
+    check_range,
+)
+from .local_entropy import gibbs_mean, quadrature_nodes
 from .ode_optimizers import one_gradient
-from .particles import gaussian_increments
+from .particles import _finite_stats, gaussian_increments
 
 __all__ = ["two_scale", "entropic_descent"]
 
@@ -52,13 +62,17 @@ def _control(control: Control, n: int) -> Callable[[float, Tensor, Tensor], Tens
     if control is None:
         return lambda t, x, y: 1.0
     if not callable(control):
-        u = float(control)
-        if not 0.0 <= u <= 1.0:
-            raise ValueError(f"the control (learning rate) must lie in [0, 1], got {control!r}")
+        u = check_range("control", control, 0.0, 1.0)
         return lambda t, x, y: u
 
     def u(t: float, x: Tensor, y: Tensor) -> Tensor:
-        v = torch.as_tensor(control(t, x, y), dtype=x.dtype, device=x.device)
+        raw = control(t, x, y)  # a number or a tensor; an indicator may come as a bool tensor
+        if isinstance(raw, complex) or (isinstance(raw, Tensor) and raw.is_complex()):
+            raise TypeError("control(t, X, Y) must return real values, got complex ones")
+        try:
+            v = torch.as_tensor(raw, dtype=x.dtype, device=x.device)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"control(t, X, Y) must return a number or a tensor: {err}") from None
         if v.ndim == 1 and v.shape[0] == n:
             v = v[:, None]
         if v.ndim not in (0, 2) or (v.ndim == 2 and v.shape not in ((n, 1), (1, 1))):
@@ -70,6 +84,13 @@ def _control(control: Control, n: int) -> Callable[[float, Tensor, Tensor], Tens
         return v
 
     return u
+
+
+def _stat(r) -> Tensor:
+    """What ``stats(X, Y)`` returned, if it is a tensor (``TypeError`` otherwise)."""
+    if not isinstance(r, Tensor):
+        raise TypeError(f"stats(X, Y) must return a tensor, got {type(r).__name__}")
+    return r
 
 
 def _check_states(x0, y0, noise, n_steps: int) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -139,10 +160,13 @@ def two_scale(
     Raises
     ------
     gradflows.DivergenceError
-        When ``X`` or ``Y`` is not finite at a recording time or at the end.
+        When ``X`` or ``Y`` is not finite at a recording time or at the end, or a recorded
+        ``stats(X, Y)`` is not finite.
     """
     gamma, eps, dt = check_positive("gamma", gamma), check_positive("eps", eps), check_positive("dt", dt)
     n_steps = check_int("n_steps", n_steps, minimum=0)
+    if not math.isfinite(n_steps * dt):
+        raise ValueError(f"the horizon n_steps * dt = {n_steps} * {dt:g} is not a finite number")
     if dt * gamma / eps >= 2:
         raise ValueError(
             f"dt * gamma / eps = {dt * gamma / eps:.3g} >= 2: the fast Euler step is unstable; "
@@ -153,8 +177,14 @@ def two_scale(
     check_generator(generator, x0.device, "the paths")
     if record_every is not None:
         record_every = check_int("record_every", record_every)
-    if stats is not None and (not callable(stats) or record_every is None):
-        raise ValueError("stats must be a callable (X, Y) -> tensor, recorded every record_every steps")
+    if stats is not None:
+        check_callable("stats", stats)
+        if record_every is None:
+            raise ValueError("stats are recorded every record_every steps: give record_every too")
+    if noise_chunk is not None:
+        noise_chunk = check_int("noise_chunk", noise_chunk)
+    if progress is not None:
+        check_bool("progress", progress)
     u = _control(control, x0.shape[0])
     increment = gaussian_increments(x0, math.sqrt(2 * dt / eps), n_steps, generator, noise_chunk, noise)
     fast = dt / eps
@@ -167,18 +197,19 @@ def two_scale(
             y_new = y_new + xi
         return x - (dt * gamma) * u(k * dt, x, y_new) * (x - y_new), y_new
 
-    return run(
+    traj = run(
         step,
         (x0, y0.clone()),
         n_steps,
         names=("X", "Y"),
         dt=dt,
         record_every=record_every,
-        stats=None if stats is None else (lambda s: stats(*s)),
+        stats=None if stats is None else (lambda s: _stat(stats(*s))),
         progress=progress,
         desc="two-scale system",
         advice=f"try a smaller dt (now {dt:g}, dt/eps = {fast:g})",
     )
+    return _finite_stats(traj, "two-scale system", "stats(X, Y)", "the state (X, Y)")
 
 
 def entropic_descent(
@@ -208,10 +239,16 @@ def entropic_descent(
     """
     T = check_positive("T", T)
     n_steps = check_int("n_steps", n_steps)
-    check_positive("gamma", gamma)
-    if not callable(f):
-        raise ValueError(f"f must be a callable y -> f(y) on tensors of shape (n, d), got {type(f).__name__}")
+    gamma = check_positive("gamma", gamma)
+    check_callable("f", f)
     x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
+    if record_every is not None:
+        record_every = check_int("record_every", record_every)
+    if progress is not None:
+        check_bool("progress", progress)
+    if control is not None and not callable(control):
+        control = check_range("control", control, 0.0, 1.0)
+    quadrature_nodes(x0.shape[1], lo, hi, n_points, dtype=x0.dtype)  # checks lo, hi and n_points now
     u = _control(
         None if control is None else (control if not callable(control) else (lambda t, x, y: control(t, x))),
         x0.shape[0],

@@ -34,6 +34,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from ._validation import check_bool, check_int
+
 __all__ = [
     "get_device",
     "base_seed",
@@ -98,9 +100,8 @@ def base_seed() -> int:
 
 
 def _seed_value(offset: int) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or offset < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {offset!r}")
-    return base_seed() + int(offset)
+    base = base_seed()
+    return base + check_int("offset", offset, 0, maximum=2**63 - 1 - base)
 
 
 def seed(offset: int = 0) -> torch.Generator:
@@ -120,7 +121,22 @@ def seed(offset: int = 0) -> torch.Generator:
 
 def generator(offset: int = 0, device: torch.device | str = "cpu") -> torch.Generator:
     """A torch generator seeded with ``GRADFLOWS_SEED + offset`` (leaves global state alone)."""
-    return torch.Generator(device=device).manual_seed(_seed_value(offset))
+    value = _seed_value(offset)
+    return torch.Generator(device=_check_device("device", device)).manual_seed(value)
+
+
+def _check_device(name: str, device) -> torch.device:
+    if not isinstance(device, torch.device | str):
+        raise TypeError(f"{name} must be a torch.device or a string such as 'cpu', got {device!r}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"{name} must name a device such as 'cpu' or 'cuda', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {device!r} but this machine has no CUDA device")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{name} must be a CPU or CUDA device, got {device!r}")
+    return dev
 
 
 def numpy_rng(offset: int = 0) -> np.random.Generator:
@@ -147,7 +163,9 @@ def show_progress(progress: bool | None, n_steps: int) -> bool:
     ``progress=True/False`` is obeyed; ``None`` shows a bar for long loops unless
     ``GRADFLOWS_PROGRESS=0``.
     """
+    check_int("n_steps", n_steps, 0)
     if progress is not None:
+        check_bool("progress", progress)
         return bool(progress)
     if os.environ.get("GRADFLOWS_PROGRESS", "1").strip() in ("0", "false", "no"):
         return False

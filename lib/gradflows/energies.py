@@ -23,7 +23,17 @@ import math
 import numpy as np
 import torch
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_finite,
+    check_generator,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_positive,
+    check_range,
+)
 
 __all__ = [
     "trapezoid",
@@ -41,6 +51,25 @@ __all__ = [
 ]
 
 _MAX_OT_SIZE = 2.5e7
+
+
+def _sigma_squared(sigma) -> float:
+    """``sigma**2`` for a positive ``sigma``; ``ValueError`` if it overflows or underflows to 0."""
+    sigma = check_positive("sigma", sigma)
+    try:
+        s2 = sigma**2
+    except OverflowError:
+        raise ValueError(f"sigma={sigma!r} is too large: sigma**2 overflows") from None
+    if s2 == 0:
+        raise ValueError(f"sigma={sigma!r} is too small: sigma**2 underflows to 0")
+    return s2
+
+
+def _finite_result(out: torch.Tensor, what: str, names: str) -> torch.Tensor:
+    """``out``, or ``ValueError`` if it overflowed (finite inputs with entries too large)."""
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{what} overflows: {names} have entries too large")
+    return out
 
 
 def _grid(x) -> torch.Tensor:
@@ -69,7 +98,7 @@ def trapezoid(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     Returns shape ``y.shape[:-1]``. Notebook ``03-mfld/02-langevin-gibbs``.
     """
     x = _grid(x)
-    return torch.trapezoid(_on_grid("y", y, x), x, dim=-1)
+    return _finite_result(torch.trapezoid(_on_grid("y", y, x), x, dim=-1), "the integral", "y or x")
 
 
 def gibbs_density(f_values: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -81,12 +110,12 @@ def gibbs_density(f_values: torch.Tensor, x: torch.Tensor, sigma: float) -> torc
     ``03-mfld/02-langevin-gibbs``.
     """
     x = _grid(x)
-    sigma = check_positive("sigma", sigma)
+    s2 = _sigma_squared(sigma)
     f = _on_grid("f_values", f_values, x)
     if f.ndim != 1:
         raise ValueError(f"f_values must be 1-D like x, got shape {tuple(f.shape)}")
-    w = torch.exp(-2.0 * (f - f.min()) / sigma**2)
-    return w / torch.trapezoid(w, x)
+    w = torch.exp(-2.0 * (f - f.min()) / s2)
+    return _finite_result(w / torch.trapezoid(w, x), "the normalised density", "f_values or x")
 
 
 def entropy_1d(density: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +127,7 @@ def entropy_1d(density: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """
     x = _grid(x)
     m = _on_grid("density", density, x, density=True)
-    return torch.trapezoid(torch.xlogy(m, m), x, dim=-1)
+    return _finite_result(torch.trapezoid(torch.xlogy(m, m), x, dim=-1), "the entropy", "density or x")
 
 
 def relative_entropy_1d(density: torch.Tensor, reference: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -112,7 +141,8 @@ def relative_entropy_1d(density: torch.Tensor, reference: torch.Tensor, x: torch
     g = _on_grid("reference", reference, x, density=True)
     if bool(((m > 0) & (g == 0)).any()):
         raise ValueError("density is positive where reference vanishes: H(m|g) = +inf")
-    return torch.trapezoid(torch.xlogy(m, m) - torch.xlogy(m, g), x, dim=-1)
+    H = torch.trapezoid(torch.xlogy(m, m) - torch.xlogy(m, g), x, dim=-1)
+    return _finite_result(H, "the relative entropy", "density, reference or x")
 
 
 def free_energy_1d(
@@ -129,15 +159,16 @@ def free_energy_1d(
     ``F(m) = ∫ f dm``). Notebook ``03-mfld/02-langevin-gibbs``.
     """
     x = _grid(x)
-    sigma = check_positive("sigma", sigma)
+    s2 = _sigma_squared(sigma)
     m = _on_grid("density", density, x, density=True)
     f = _on_grid("f_values", f_values, x)
     ent = entropy_1d(m, x) if reference is None else relative_entropy_1d(m, reference, x)
-    return torch.trapezoid(f * m, x, dim=-1) + 0.5 * sigma**2 * ent
+    out = torch.trapezoid(f * m, x, dim=-1) + 0.5 * s2 * ent
+    return _finite_result(out, "the free energy", "density, f_values, x or sigma")
 
 
 def _samples(X) -> torch.Tensor:
-    X = check_finite("X", check_ndim("X", as_tensor("X", X), (1, 2)))
+    X = as_real_tensor("X", X, ndim=(1, 2))
     return X[:, None] if X.ndim == 1 else X
 
 
@@ -190,17 +221,18 @@ def knn_entropy(X: torch.Tensor, k: int = 1, chunk: int = 2048) -> torch.Tensor:
     k = check_int("k", k)
     chunk = check_int("chunk", chunk)
     if n <= k:
-        raise ValueError(f"need more samples than neighbours: n={n} <= k={k}")
+        raise ValueError(f"X must have more samples than neighbours k: n={n} <= k={k}")
     eps = _knn_distances(X, k, chunk)
     if bool((eps == 0).any()):
         raise ValueError(
-            f"{int((eps == 0).sum())} samples have a duplicate at distance 0 (k={k}); the "
+            f"{int((eps == 0).sum())} samples of X have a duplicate at distance 0 (k={k}); the "
             "nearest-neighbour entropy is -inf: remove duplicates or add a tiny jitter"
         )
     log_vd = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1)
     nk = torch.tensor([n, k], dtype=X.dtype, device=X.device)
     psi = torch.special.digamma(nk)
-    return psi[0] - psi[1] + log_vd + d * torch.log(eps).mean()
+    h = psi[0] - psi[1] + log_vd + d * torch.log(eps).mean()
+    return _finite_result(h, "the entropy estimate", "X (its distances)")
 
 
 def relative_entropy_to_gaussian(X: torch.Tensor, k: int = 1) -> torch.Tensor:
@@ -211,7 +243,8 @@ def relative_entropy_to_gaussian(X: torch.Tensor, k: int = 1) -> torch.Tensor:
     """
     X = _samples(X)
     d = X.shape[1]
-    return -knn_entropy(X, k) + 0.5 * X.square().sum(1).mean() + 0.5 * d * math.log(2 * math.pi)
+    H = -knn_entropy(X, k) + 0.5 * X.square().sum(1).mean() + 0.5 * d * math.log(2 * math.pi)
+    return _finite_result(H, "the relative entropy estimate", "X")
 
 
 def gaussian_entropy(cov: torch.Tensor | float) -> torch.Tensor:
@@ -257,14 +290,14 @@ def w2_1d(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise ValueError("x and y must be non-empty")
     xs, ys = torch.sort(x).values, torch.sort(y).values
     if n == m:
-        return (xs - ys).square().mean().sqrt()
+        return _finite_result((xs - ys).square().mean().sqrt(), "W_2", "x or y")
     dev = x.device
     T = torch.cat([torch.arange(1, n + 1, device=dev) * m, torch.arange(1, m + 1, device=dev) * n])
     T = torch.unique(T)
     w = torch.diff(T, prepend=T.new_zeros(1)).to(x.dtype) / (n * m)
     ix = (T + m - 1) // m - 1  # Q_x = xs[ceil(t n) - 1] on (t_{l-1}, t_l], t_l = T_l / (n m)
     iy = (T + n - 1) // n - 1
-    return (w * (xs[ix] - ys[iy]).square()).sum().sqrt()
+    return _finite_result((w * (xs[ix] - ys[iy]).square()).sum().sqrt(), "W_2", "x or y")
 
 
 def w2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -275,11 +308,11 @@ def w2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     :func:`w2_1d`. Raises ``ValueError`` if ``n m > 2.5e7``. Notebook
     ``03-mfld/01-networks-as-measures``.
     """
-    x = check_finite("x", check_ndim("x", as_tensor("x", x), (1, 2)))
-    y = check_finite("y", check_ndim("y", as_tensor("y", y, x.dtype), (1, 2))).to(x.device)
+    x = as_real_tensor("x", x, ndim=(1, 2))
+    y = as_real_tensor("y", y, x.dtype, ndim=(1, 2)).to(x.device)
     if x.ndim == 1 and y.ndim == 1:
         return w2_1d(x, y)
-    x, y = _samples(x), _samples(y)
+    x, y = (v[:, None] if v.ndim == 1 else v for v in (x, y))
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension d, got {x.shape[1]} and {y.shape[1]}")
     n, m = x.shape[0], y.shape[0]
@@ -295,6 +328,7 @@ def w2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     import ot  # POT, imported here: only this function needs it
 
     M = torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist").square()
+    _finite_result(M, "the squared distances", "x or y")
     M = M.detach().cpu().double().numpy()
     a = torch.full((n,), 1.0 / n, dtype=torch.float64).numpy()
     b = torch.full((m,), 1.0 / m, dtype=torch.float64).numpy()
@@ -336,7 +370,7 @@ def w2_gaussian(
     C = R @ S2 @ R
     cross = _sqrtm_psd(0.5 * (C + C.T))
     val = (m1 - m2).square().sum() + torch.trace(S1 + S2 - 2 * cross)
-    return val.clamp_min(0).sqrt()
+    return _finite_result(val.clamp_min(0).sqrt(), "W_2", "mean1, cov1, mean2 or cov2")
 
 
 def kde_log_error_on_gaussian(
@@ -345,7 +379,8 @@ def kde_log_error_on_gaussian(
     """Error of a kernel estimate of ``log m``, ``m = N(0, cov)``: sd of ``log m_kde - log m`` on the bulk.
 
     ``n`` samples ``L xi`` (``L`` the Cholesky factor, one ``randn(n, d)``) feed ``scipy.stats.gaussian_kde``
-    (Scott's bandwidth); the difference is evaluated at the first ``n_eval`` samples and its sd taken over
+    (Scott's bandwidth); the difference is evaluated at the first ``n_eval`` samples (all ``n`` if
+    ``n_eval > n``) and its sd taken over
     those whose estimated density is above its ``q``-quantile. Used in notebooks/03-mfld/03 (the floor
     of the first-order condition from particles).
     """
@@ -353,7 +388,10 @@ def kde_log_error_on_gaussian(
 
     S = _cov("cov", cov)
     n, n_eval = check_int("n", n, minimum=2), check_int("n_eval", n_eval)
+    q = check_range("q", q, 0.0, 1.0)
     d = S.shape[0]
+    check_memory(f"n={n} samples", float(n) * (d + min(n, n_eval)), S.dtype)  # the samples, the kernel sums
+    check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
     try:
         L = torch.linalg.cholesky(S)
     except RuntimeError:
@@ -365,4 +403,7 @@ def kde_log_error_on_gaussian(
     )
     log_kde = gaussian_kde(Xc.T.cpu().numpy()).logpdf(E.T.cpu().numpy())
     keep = log_kde >= np.quantile(log_kde, q)
-    return float(np.std((log_kde - log_true.cpu().numpy())[keep]))
+    out = float(np.std((log_kde - log_true.cpu().numpy())[keep]))
+    if not math.isfinite(out):
+        raise ValueError("the error is not finite: cov has entries too large (or too small) for the estimate")
+    return out

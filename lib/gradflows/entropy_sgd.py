@@ -51,9 +51,19 @@ import math
 from collections.abc import Callable, Iterable
 
 import torch
+from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
-from ._validation import check_generator, check_int, check_nonnegative, check_positive
+from ._validation import (
+    check_bool,
+    check_callable,
+    check_generator,
+    check_instance,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
+from .device import show_progress
 
 __all__ = ["EntropySGD"]
 
@@ -63,6 +73,42 @@ def _check_alpha(alpha: float) -> float:
     if a > 1:
         raise ValueError(f"alpha (the averaging weight) must lie in (0, 1], got {alpha!r}")
     return a
+
+
+def _check_params(params) -> list:
+    """``params`` as a list: floating-point tensors (leaves) or ``(name, tensor)`` pairs, or dicts with a
+    ``"params"`` entry of them."""
+    if (
+        isinstance(params, torch.Tensor)
+        or not isinstance(params, Iterable)
+        or isinstance(params, str | bytes)
+    ):
+        raise TypeError(
+            "params must be an iterable of tensors (e.g. model.parameters()) or of parameter-group dicts, "
+            f"got {type(params).__name__}"
+        )
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: EntropySGD needs at least one parameter to train")
+    is_groups = isinstance(params[0], dict)
+    groups = params if is_groups else [{"params": params}]
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"params[{i}] must be a dict with a 'params' entry, like the others")
+        ps = group["params"]
+        ps = [ps] if isinstance(ps, torch.Tensor) else list(ps) if isinstance(ps, Iterable) else [ps]
+        if is_groups:
+            group["params"] = ps  # a generator of parameters is read only once (torch lists it, too)
+        for p in ps:
+            if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
+                p = p[1]  # from named_parameters()
+            if not isinstance(p, torch.Tensor):
+                raise TypeError(f"params must hold tensors, got {type(p).__name__}")
+            if not p.is_floating_point():
+                raise TypeError(f"params must be floating-point tensors, got dtype {p.dtype}")
+            if not p.is_leaf:
+                raise ValueError("params must be leaf tensors (e.g. nn.Parameter), not results of operations")
+    return params
 
 
 class EntropySGD(torch.optim.Optimizer):
@@ -105,6 +151,7 @@ class EntropySGD(torch.optim.Optimizer):
         restart: bool = True,
         generator: torch.Generator | None = None,
     ) -> None:
+        params = _check_params(params)
         defaults = {
             "lr": check_positive("lr", lr),
             "inner_lr": check_positive("inner_lr", inner_lr),
@@ -114,11 +161,9 @@ class EntropySGD(torch.optim.Optimizer):
             "scoping": check_nonnegative("scoping", scoping),
         }
         self.inner_steps = check_int("inner_steps", inner_steps)
-        if not isinstance(restart, bool):
-            raise ValueError(f"restart must be True or False, got {restart!r}")
-        self.restart = restart
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        self.restart = check_bool("restart", restart)
+        if generator is not None:
+            check_instance("generator", generator, torch.Generator)
         self.generator = generator
         super().__init__(params, defaults)
         for group in self.param_groups:  # groups given as dicts may override the defaults: check them too
@@ -131,8 +176,30 @@ class EntropySGD(torch.optim.Optimizer):
         self.outer_steps = 0  # in state_dict(): a resumed run continues the scoping
 
     def coupling(self, group: dict) -> float:
-        """The coupling of ``group`` at the current outer step: ``gamma (1 + scoping)^k``."""
-        return group["gamma"] * (1.0 + group["scoping"]) ** self.outer_steps
+        """The coupling of ``group`` (one of :attr:`param_groups`, or a dict with ``"gamma"`` and
+        ``"scoping"``) at the current outer step: ``gamma (1 + scoping)^k``.
+
+        Raises :class:`~gradflows.DivergenceError` when it overflows (scoping run for too many steps)."""
+        check_instance("group", group, dict)
+        for key in ("gamma", "scoping"):
+            if key not in group:
+                raise ValueError(f"group must have a {key!r} entry (a parameter group of the optimizer)")
+        check_positive("group['gamma']", group["gamma"])
+        check_nonnegative("group['scoping']", group["scoping"])
+        return self._coupling(group)
+
+    def _coupling(self, group: dict) -> float:
+        try:
+            gamma = group["gamma"] * (1.0 + group["scoping"]) ** self.outer_steps
+        except OverflowError:
+            gamma = math.inf
+        if not math.isfinite(gamma):
+            raise DivergenceError(
+                "Entropy-SGD: the coupling gamma (1 + scoping)^k overflows at outer step "
+                f"k = {self.outer_steps} "
+                f"(gamma {group['gamma']:g}, scoping {group['scoping']:g}); lower scoping"
+            )
+        return gamma
 
     def _init_state(self) -> None:
         for group in self.param_groups:
@@ -166,10 +233,28 @@ class EntropySGD(torch.optim.Optimizer):
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a :meth:`state_dict`, including ``outer_steps`` (0 if absent), so that a run resumed from
         a checkpoint continues the scoping ``gamma (1 + scoping)^k`` where it stopped."""
+        check_instance("state_dict", state_dict, dict)
         state_dict = dict(state_dict)
-        steps = state_dict.pop("outer_steps", 0)
-        self.outer_steps = check_int("outer_steps", steps, minimum=0)
+        steps = check_int("state_dict['outer_steps']", state_dict.pop("outer_steps", 0), minimum=0)
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(
+                    f"state_dict has no {key!r} entry: give what EntropySGD.state_dict() returned"
+                )
+        groups = state_dict["param_groups"]
+        if not isinstance(groups, list) or len(groups) != len(self.param_groups):
+            n = len(groups) if isinstance(groups, list) else "no list of"
+            raise ValueError(f"state_dict has {n} parameter groups, this optimizer {len(self.param_groups)}")
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups, strict=True)):
+            if not isinstance(saved, dict) or len(saved.get("params", ())) != len(own["params"]):
+                raise ValueError(f"parameter group {i} of state_dict does not match this optimizer's")
+            for key in ("lr", "inner_lr", "gamma"):
+                check_positive(f"state_dict['param_groups'][{i}][{key!r}]", saved.get(key))
+            for key in ("noise_scale", "scoping"):
+                check_nonnegative(f"state_dict['param_groups'][{i}][{key!r}]", saved.get(key))
+            _check_alpha(saved.get("alpha"))
         super().load_state_dict(state_dict)
+        self.outer_steps = steps
 
     @staticmethod
     def _check_finite(losses: list, new_x: list, outer: int, group: dict) -> None:
@@ -200,21 +285,25 @@ class EntropySGD(torch.optim.Optimizer):
         Raises :class:`~gradflows.DivergenceError` when a loss or a new ``x`` is not finite; this is tested
         once per outer step, so that a GPU run synchronizes once per outer step, not at every inner step.
         """
-        if closure is None or not callable(closure):
-            raise ValueError("EntropySGD.step needs a closure that evaluates the loss and its gradient")
+        if closure is None:
+            raise TypeError("EntropySGD.step needs a closure that evaluates the loss and its gradient")
+        check_callable("closure", closure)
+        gammas = [self._coupling(g) for g in self.param_groups for _ in g["params"]]
         self._init_state()
         params = [(g, p) for g in self.param_groups for p in g["params"]]
         xs = [p.detach().clone() for _, p in params]
-        gammas = [self.coupling(g) for g, _ in params]
         losses: list = []
         try:
-            for _ in range(self.inner_steps):
+            inner = range(self.inner_steps)
+            if show_progress(None, self.inner_steps):  # only for very long inner chains
+                inner = tqdm(inner, desc="Entropy-SGD inner steps", leave=False)
+            for _ in inner:
                 for _, p in params:
                     p.copy_(self.state[p]["y"])
                     p.grad = None  # each closure call sees the gradient at y only, whether or not it zeroes
                 with torch.enable_grad():
                     loss = closure()
-                losses.append(None if loss is None else torch.as_tensor(loss).detach())
+                losses.append(None if loss is None else _loss_tensor(loss))
                 for (g, p), x, gam in zip(params, xs, gammas, strict=True):
                     self._inner_step(g, p, x, gam)
             new_x = [
@@ -232,3 +321,19 @@ class EntropySGD(torch.optim.Optimizer):
             p.grad = None
         self.outer_steps += 1
         return losses[0]
+
+
+def _loss_tensor(loss) -> torch.Tensor:
+    """The closure's loss as a detached real tensor (``TypeError`` for anything else)."""
+    if (
+        isinstance(loss, bool)
+        or isinstance(loss, complex)
+        or (isinstance(loss, torch.Tensor) and loss.is_complex())
+    ):
+        raise TypeError(f"the closure must return the loss (a real tensor or number) or None, got {loss!r}")
+    try:
+        return torch.as_tensor(loss).detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"the closure must return the loss (a real tensor or number) or None, got {type(loss).__name__}"
+        ) from None

@@ -17,11 +17,22 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ._stepping import run
-from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_finite,
+    check_generator,
+    check_int,
+    check_ndim,
+    check_positive,
+)
 from .device import show_progress
 
 __all__ = ["ExitTimes", "exit_times"]
@@ -34,12 +45,43 @@ class ExitTimes:
     """What :func:`exit_times` returns.
 
     ``times`` ``(n,)``: the exit time of each path, ``inf`` where it had not exited by the horizon
-    ``T = n_steps * dt``; ``exited`` ``(n,)``: whether it had.
+    ``T = n_steps * dt``; ``exited`` ``(n,)``: whether it had. Checked on construction: ``times`` real,
+    in ``[0, T]`` where ``exited`` and ``inf`` elsewhere; ``exited`` booleans of the same shape.
     """
 
     times: Tensor
     exited: Tensor
     T: float
+
+    def __post_init__(self) -> None:
+        T = check_positive("T", self.T)
+        times = as_tensor("times", self.times)
+        if isinstance(self.exited, Tensor) and self.exited.dtype == torch.bool:
+            exited = self.exited
+        else:
+            try:
+                exited = torch.as_tensor(self.exited)
+            except (TypeError, ValueError, RuntimeError):
+                exited = None
+            if exited is None or exited.dtype != torch.bool:
+                got = f"dtype {exited.dtype}" if exited is not None else type(self.exited).__name__
+                raise TypeError(f"exited must be a bool tensor, got {got}")
+        exited = exited.to(times.device)
+        if times.ndim != 1 or exited.shape != times.shape:
+            raise ValueError(
+                f"times and exited must be two tensors of shape (n,), got {tuple(times.shape)} and "
+                f"{tuple(exited.shape)}"
+            )
+        if bool(torch.isnan(times).any() | (torch.isfinite(times) != exited).any() | (times < 0).any()):
+            raise ValueError(
+                "times must be >= 0 and finite exactly where exited is True (inf where a path did not exit)"
+            )
+        t = times[exited]
+        if bool((t < 0).any()) or bool((t > T * (1 + 1e-6)).any()):
+            raise ValueError(f"the exit times must lie in [0, T] = [0, {T:g}]")
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "exited", exited)
+        object.__setattr__(self, "T", T)
 
     @property
     def fraction(self) -> float:
@@ -53,12 +95,17 @@ class ExitTimes:
         return self._blocks(groups).mean(1)
 
     def stderr(self, groups: int = 1) -> Tensor:
-        """Standard error of :meth:`mean`: the sample standard deviation over ``sqrt(paths per block)``."""
+        """Standard error of :meth:`mean`: the sample standard deviation over ``sqrt(paths per block)``
+        (at least two paths per block)."""
         t = self._blocks(groups)
+        if t.shape[1] < 2:
+            raise ValueError(f"a standard error needs at least 2 paths per group, got {t.shape[1]}")
         return t.std(1) / math.sqrt(t.shape[1])
 
     def _blocks(self, groups: int) -> Tensor:
         groups = check_int("groups", groups)
+        if self.times.numel() == 0:
+            raise ValueError("there are no paths to average")
         if self.times.numel() % groups:
             raise ValueError(f"{self.times.numel()} paths do not split into {groups} equal groups")
         if not bool(self.exited.all()):
@@ -73,9 +120,13 @@ def _check(x0, sigma, dt, n_steps, chunk, exited, grad, generator):
     x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
     dt = check_positive("dt", dt)
     n_steps, chunk = check_int("n_steps", n_steps), check_int("chunk", chunk)
-    if not callable(exited) or not callable(grad):
-        raise ValueError("grad and exited must be callables on tensors of shape (n, d)")
-    s = as_tensor("sigma", sigma, x0.dtype).to(x0.device)
+    if not math.isfinite(n_steps * dt):
+        raise ValueError(f"the horizon n_steps * dt = {n_steps} * {dt:g} is not a finite number")
+    check_callable("grad", grad)
+    check_callable("exited", exited)
+    if not isinstance(sigma, Tensor | np.ndarray | list | tuple):
+        sigma = check_positive("sigma", sigma)  # a number: refuse bools, strings, None, complex
+    s = as_real_tensor("sigma", sigma, x0.dtype, ndim=(0, 1)).to(x0.device)
     if s.ndim == 0:
         s = s.expand(x0.shape[0])
     if s.shape != (x0.shape[0],) or not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
@@ -148,6 +199,8 @@ def exit_times(
         When a path becomes NaN/inf (the time step is too large for ``grad``).
     """
     x0, s, dt, n_steps, chunk = _check(x0, sigma, dt, n_steps, chunk, exited, grad, generator)
+    if progress is not None:
+        check_bool("progress", progress)
     if bool(_check_callables(x0, grad, exited).any()):
         raise ValueError("some starting points already lie in the exit set")
     n = x0.shape[0]

@@ -28,7 +28,16 @@ from collections.abc import Callable
 import torch
 
 from ._stepping import Trajectory, run
-from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
+from ._validation import (
+    as_tensor,
+    check_bool,
+    check_finite,
+    check_generator,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_positive,
+)
 from .ode_optimizers import one_gradient
 from .particles import gaussian_increments
 
@@ -67,7 +76,7 @@ def _em_steps(
         desc="fast process (E)",
         advice=f"try a smaller dt (now {dt:g})",
         inplace=True,
-        finite=("Y",),
+        finite=("Y", "S") if accumulate else ("Y",),
     )
 
 
@@ -140,6 +149,14 @@ def ergodic_average(
         raise ValueError(f"y0 must have the shape of x, {tuple(x.shape)}, got {tuple(start.shape)}")
     check_generator(generator, x.device, "the points x")
     record_every = n_steps if record_every is None else check_int("record_every", record_every)
+    if noise_chunk is not None:
+        noise_chunk = check_int("noise_chunk", noise_chunk)
+    if progress is not None:
+        check_bool("progress", progress)
+    # the paths Y, the integral S, the increments and the recorded averages
+    check_memory(
+        f"{replicas} replicas of {m} points", replicas * m * d * (4 + n_steps // record_every), x.dtype
+    )
 
     loop = dict(
         xr=x.repeat(replicas, 1),

@@ -40,7 +40,18 @@ from dataclasses import dataclass
 import torch
 
 from ._stepping import run
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_finite,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_positive,
+    check_real,
+)
 
 __all__ = ["HJSolution", "solve_hj"]
 
@@ -51,12 +62,36 @@ Tensor = torch.Tensor
 class HJSolution:
     """The solution of (HJ) on the grid: ``x`` ``(N,)``, increasing ``times`` ``(m,)`` from 0 to ``T``,
     the values ``v`` ``(m, N)`` and the centred differences ``v_x`` ``(m, N)`` (one-sided at the ends).
+    Checked on construction (``ValueError``/``TypeError``): a uniform increasing grid of ``N >= 2`` points,
+    non-decreasing times, finite real values; ``times``, ``v`` and ``v_x`` take the dtype of ``x``.
     """
 
     x: Tensor
     times: Tensor
     v: Tensor
     v_x: Tensor
+
+    def __post_init__(self) -> None:
+        x = as_real_tensor("x", self.x, ndim=1)
+        if x.numel() < 2:
+            raise ValueError(f"the grid x needs at least 2 points, got {x.numel()}")
+        dx = (x[-1] - x[0]) / (x.numel() - 1)
+        if float(dx) <= 0 or not torch.allclose(x[1:] - x[:-1], dx.expand(x.numel() - 1), rtol=1e-8, atol=0):
+            raise ValueError("the grid x must be uniform and increasing")
+        times = as_real_tensor("times", self.times, like=x, ndim=1)
+        if bool((times[1:] < times[:-1]).any()):
+            raise ValueError("times must be non-decreasing")
+        fields = {"x": x, "times": times}
+        for name in ("v", "v_x"):
+            t = as_real_tensor(name, getattr(self, name), like=x, ndim=2)
+            if t.shape != (times.numel(), x.numel()):
+                raise ValueError(
+                    f"{name} must have shape (len(times), len(x)) = {(times.numel(), x.numel())}, "
+                    f"got {tuple(t.shape)}"
+                )
+            fields[name] = t
+        for name, t in fields.items():
+            object.__setattr__(self, name, t)
 
     def _locate(self, t: float, X: Tensor) -> tuple[int, Tensor, Tensor]:
         k = (
@@ -67,7 +102,7 @@ class HJSolution:
         dx = float(self.x[1] - self.x[0])
         lo, hi = float(self.x[0]), float(self.x[-1])
         if bool(((X < lo - 1e-12 * dx) | (X > hi + 1e-12 * dx) | ~torch.isfinite(X)).any()):
-            raise ValueError(f"X must lie in the grid [{lo:g}, {hi:g}] of the solution")
+            raise ValueError(f"X must be finite and lie in the grid [{lo:g}, {hi:g}] of the solution")
         s = ((X - self.x[0]) / dx).clamp(0, self.x.numel() - 1 - 1e-9)
         i = s.floor().long()
         return k, i, s - i
@@ -75,12 +110,14 @@ class HJSolution:
     def value(self, t: float, X) -> Tensor:
         """``v(t, X)``: linear interpolation in ``x`` at the last recorded time ``<= t`` (``t`` clamped to
         ``[0, T]``; ``X`` outside the grid raises ``ValueError``)."""
+        t = check_real("t", t)
         X = as_tensor("X", X, self.x.dtype)
         k, i, r = self._locate(t, X)
         return (1 - r) * self.v[k, i] + r * self.v[k, i + 1]
 
     def gradient(self, t: float, X) -> Tensor:
         """``v_x(t, X)``, interpolated as :meth:`value` does (for feedback controls)."""
+        t = check_real("t", t)
         X = as_tensor("X", X, self.x.dtype)
         k, i, r = self._locate(t, X)
         return (1 - r) * self.v_x[k, i] + r * self.v_x[k, i + 1]
@@ -101,19 +138,35 @@ def _flux(x: Tensor, speeds, hamiltonian, lipschitz) -> tuple[Callable[[Tensor, 
     if (speeds is None) == (hamiltonian is None):
         raise ValueError("give exactly one of speeds=(a, b) and hamiltonian=H (with lipschitz)")
     if speeds is not None:
-        try:
-            a, b = speeds
-        except (TypeError, ValueError):
-            raise ValueError("speeds must be a pair (a, b) of tensors of the grid's shape") from None
+        if lipschitz is not None:
+            raise ValueError("lipschitz goes with hamiltonian= (the Lax-Friedrichs flux), not with speeds=")
+        if isinstance(speeds, str | bytes) or not hasattr(speeds, "__len__"):
+            raise TypeError(
+                f"speeds must be a pair (a, b) of tensors of the grid's shape, got {type(speeds).__name__}"
+            )
+        if len(speeds) != 2:
+            raise ValueError(
+                f"speeds must be a pair (a, b) of tensors of the grid's shape, got {len(speeds)} items"
+            )
+        a, b = speeds
         a, b = (check_finite(n, as_tensor(n, s, x.dtype).to(x.device)) for n, s in (("a", a), ("b", b)))
         if a.shape != x.shape or b.shape != x.shape or bool((a < 0).any() | (b < 0).any()):
             raise ValueError(f"speeds a and b must be non-negative tensors of shape {tuple(x.shape)}")
         return (lambda dm, dp: a * dm.clamp(min=0) + b * (-dp).clamp(min=0)), float((a + b).max())
-    if not callable(hamiltonian):
-        raise ValueError(f"hamiltonian must be a callable (x, p) -> H, got {type(hamiltonian).__name__}")
+    check_callable("hamiltonian", hamiltonian)
     theta = check_positive("lipschitz", lipschitz) if lipschitz is not None else None
     if theta is None:
         raise ValueError("the Lax-Friedrichs flux needs lipschitz >= sup |dH/dp|")
+    h0 = hamiltonian(x, torch.zeros_like(x))
+    try:
+        ok = isinstance(h0, Tensor) and torch.broadcast_shapes(h0.shape, x.shape) == x.shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        got = tuple(h0.shape) if isinstance(h0, Tensor) else type(h0).__name__
+        raise ValueError(
+            f"hamiltonian(x, p) must return a tensor of the grid's shape {tuple(x.shape)}, got {got}"
+        )
     return (lambda dm, dp: hamiltonian(x, (dm + dp) / 2) - theta * (dp - dm) / 2), theta
 
 
@@ -160,11 +213,19 @@ def solve_hj(
     cfl = check_positive("cfl", cfl)
     if cfl > 1:
         raise ValueError(f"cfl must lie in (0, 1] for a monotone scheme, got {cfl}")
+    record_every = check_int("record_every", record_every)
+    if progress is not None:
+        check_bool("progress", progress)
     w0 = terminal(x) if callable(terminal) else terminal
     w0 = check_finite("terminal", as_tensor("terminal", w0, x.dtype).to(x.device))
     if w0.shape != x.shape:
         raise ValueError(f"terminal must have the grid's shape {tuple(x.shape)}, got {tuple(w0.shape)}")
     flux, speed = _flux(x, speeds, hamiltonian, lipschitz)
+    if not math.isfinite(T * speed / (cfl * dx)):
+        raise ValueError(
+            f"T * speed / (cfl * dx) = {T:g} * {speed:g} / ({cfl:g} * {dx:g}) time steps "
+            "is not a finite number"
+        )
     needed = max(1, math.ceil(T * speed / (cfl * dx)))
     if n_steps is None:
         n_steps = needed
@@ -175,6 +236,10 @@ def solve_hj(
             f"take n_steps >= {math.ceil(T * speed / dx)}"
         )
     ds = T / n_steps
+    # the recorded levels of v, and v_x
+    check_memory(
+        f"{n_steps} time steps on {x.numel()} points", 2 * (n_steps // record_every + 2) * x.numel(), x.dtype
+    )
 
     def step(k: int, state: tuple[Tensor]) -> tuple[Tensor]:
         (w,) = state
@@ -188,7 +253,7 @@ def solve_hj(
         n_steps,
         names=("v",),
         dt=ds,
-        record_every=check_int("record_every", record_every),
+        record_every=record_every,
         progress=progress,
         desc="Hamilton-Jacobi solve",
         advice=f"check the CFL condition and the data (now {n_steps} steps)",

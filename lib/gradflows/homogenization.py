@@ -39,12 +39,17 @@ from scipy.sparse.linalg import spsolve
 from ._stepping import run
 from ._validation import (
     as_tensor,
+    check_bool,
+    check_callable,
     check_finite,
     check_generator,
+    check_instance,
     check_int,
+    check_memory,
     check_ndim,
     check_nonnegative,
     check_positive,
+    check_real,
 )
 from .hamilton_jacobi import HJSolution
 from .local_entropy import local_gibbs_weights
@@ -79,6 +84,13 @@ def _quad(quad: dict) -> dict:
     return {**_QUAD, **quad}
 
 
+def _finite_result(what: str, out: Tensor) -> Tensor:
+    """``out``, or ``ValueError`` if it overflowed (arguments too large for the arithmetic)."""
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{what} is not finite: the arguments are too large for the arithmetic")
+    return out
+
+
 def _slopes(p, x: Tensor) -> Tensor:
     p = check_finite("p", as_tensor("p", p, x.dtype))
     if p.ndim == 2 and p.shape[1] == 1:
@@ -104,7 +116,14 @@ def hamiltonian(x, y, p, gamma: float) -> Tensor:
     """
     gamma = check_positive("gamma", gamma)
     x, y, p = (check_finite(n, as_tensor(n, v)) for n, v in (("x", x), ("y", y), ("p", p)))
-    return gamma * ((x - y) * p).clamp(min=0)
+    try:
+        torch.broadcast_shapes(x.shape, y.shape, p.shape)
+    except RuntimeError:
+        raise ValueError(
+            "x, y and p must broadcast together, got shapes "
+            f"{tuple(x.shape)}, {tuple(y.shape)}, {tuple(p.shape)}"
+        ) from None
+    return _finite_result("H(x, y, p)", gamma * ((x - y) * p).clamp(min=0))
 
 
 def _weights(f: Loss, x: Tensor, gamma: float, quad: dict) -> tuple[Tensor, Tensor]:
@@ -122,7 +141,9 @@ def one_sided_means(f: Loss, x, gamma: float, **quad) -> tuple[Tensor, Tensor]:
     x = _points("x", x)
     y, w = _weights(f, x, check_positive("gamma", gamma), quad)
     d = x[:, None] - y[None, :]
-    return (w * d.clamp(min=0)).sum(1), (w * (-d).clamp(min=0)).sum(1)
+    return _finite_result("A", (w * d.clamp(min=0)).sum(1)), _finite_result(
+        "B", (w * (-d).clamp(min=0)).sum(1)
+    )
 
 
 def effective_hamiltonian(f: Loss, x, p, gamma: float, **quad) -> Tensor:
@@ -135,7 +156,7 @@ def effective_hamiltonian(f: Loss, x, p, gamma: float, **quad) -> Tensor:
     x = _points("x", x)
     p = _slopes(p, x)
     y, w = _weights(f, x, gamma, quad)
-    return (w * hamiltonian(x[:, None], y[None, :], p[:, None], gamma)).sum(1)
+    return _finite_result("Hbar", (w * hamiltonian(x[:, None], y[None, :], p[:, None], gamma)).sum(1))
 
 
 def constant_control_hamiltonian(f: Loss, x, p, gamma: float, **quad) -> Tensor:
@@ -148,7 +169,7 @@ def constant_control_hamiltonian(f: Loss, x, p, gamma: float, **quad) -> Tensor:
     x = _points("x", x)
     p = _slopes(p, x)
     y, w = _weights(f, x, gamma, quad)
-    return gamma * ((x - w @ y) * p).clamp(min=0)
+    return _finite_result("H_c", gamma * ((x - w @ y) * p).clamp(min=0))
 
 
 def extended_speeds(f: Loss, x, gamma: float, **quad) -> tuple[Tensor, Tensor]:
@@ -158,7 +179,7 @@ def extended_speeds(f: Loss, x, gamma: float, **quad) -> tuple[Tensor, Tensor]:
     """
     gamma = check_positive("gamma", gamma)
     A, B = one_sided_means(f, x, gamma, **quad)
-    return gamma * A, gamma * B
+    return _finite_result("gamma A", gamma * A), _finite_result("gamma B", gamma * B)
 
 
 def constant_control_speeds(f: Loss, x, gamma: float, **quad) -> tuple[Tensor, Tensor]:
@@ -167,24 +188,24 @@ def constant_control_speeds(f: Loss, x, gamma: float, **quad) -> tuple[Tensor, T
     """
     gamma = check_positive("gamma", gamma)
     A, B = one_sided_means(f, x, gamma, **quad)
-    return gamma * (A - B).clamp(min=0), gamma * (B - A).clamp(min=0)
+    return (
+        _finite_result("gamma (x - <y>)^+", gamma * (A - B).clamp(min=0)),
+        _finite_result("gamma (<y> - x)^+", gamma * (B - A).clamp(min=0)),
+    )
 
 
 def _drift(f: Loss, xbar: float, gamma: float, grad: Loss | None = None) -> Callable[[Tensor], Tensor]:
     """``y -> b(xbar, y) = gamma (xbar - y) - f'(y)`` on tensors of any shape (autograd ``f'`` by default)."""
     if grad is None:
         grad = autograd_gradient(f)
-    elif not callable(grad):
-        raise ValueError(
-            f"grad must be a callable y -> f'(y) on tensors of shape (n, 1), got {type(grad).__name__}"
-        )
+    else:
+        check_callable("grad", grad)
     return lambda y: gamma * (xbar - y) - grad(y.reshape(-1, 1)).reshape(y.shape)
 
 
-def _cell_args(xbar, pbar, gamma, delta, n) -> tuple[float, float, float, float, float]:
-    xbar, pbar = float(xbar), float(pbar)
-    if not (math.isfinite(xbar) and math.isfinite(pbar)):
-        raise ValueError(f"xbar and pbar must be finite numbers, got {xbar!r}, {pbar!r}")
+def _cell_args(f, xbar, pbar, gamma, delta, n) -> tuple[float, float, float, float, float]:
+    check_callable("f", f)
+    xbar, pbar = check_real("xbar", xbar), check_real("pbar", pbar)
     return xbar, pbar, check_positive("gamma", gamma), check_positive("delta", delta), check_positive("n", n)
 
 
@@ -200,14 +221,19 @@ def truncated_cell_problem(
     LU solve (scipy). ``2 n / dx`` must be an integer up to rounding. Float64.
     Notebook ``04-global/04-homogenization``.
     """
-    xbar, pbar, gamma, delta, n = _cell_args(xbar, pbar, gamma, delta, n)
+    xbar, pbar, gamma, delta, n = _cell_args(f, xbar, pbar, gamma, delta, n)
     dx = check_positive("dx", dx)
+    if not math.isfinite(2 * n / dx):
+        raise ValueError(f"2 n / dx = 2 * {n:g} / {dx:g} is not a finite number: lower n or raise dx")
     m = round(2 * n / dx)
+    check_memory(f"a grid of 2 n / dx = {m} cells", 8 * m)  # the tridiagonal matrix and the vectors
     if m < 4 or abs(m * dx - 2 * n) > 1e-9 * n:
         raise ValueError(f"2 n / dx must be an integer >= 4, got {2 * n / dx:g}")
     y = torch.linspace(-n, n, m + 1, dtype=torch.float64)
     yi = y[1:-1]
     b = _drift(f, xbar, gamma)(yi)
+    if not bool(torch.isfinite(b).all()):
+        raise ValueError("the drift b = gamma (xbar - y) - f'(y) is not finite on the grid")
     if float(b.abs().max()) * dx > 2:
         raise ValueError(
             f"|b| dx = {float(b.abs().max()) * dx:.3g} > 2: the centred scheme is not monotone; take dx <= "
@@ -255,20 +281,31 @@ def cell_problem_monte_carlo(
     ``(m, 1)`` tensors (default: autograd of ``f``, slower). Returns ``(w, stderr)``, each ``(len(y0),)``.
     Notebook ``04-global/04-homogenization``.
     """
-    xbar, pbar, gamma, delta, n = _cell_args(xbar, pbar, gamma, delta, n)
+    xbar, pbar, gamma, delta, n = _cell_args(f, xbar, pbar, gamma, delta, n)
     dt, n_paths = check_positive("dt", dt), check_int("n_paths", n_paths, minimum=2)
     y0 = _points("y0", y0).to(torch.float64)
+    check_memory(f"{n_paths} paths from {y0.numel()} points", 8 * n_paths * y0.numel())  # states and buffers
     if bool((y0.abs() >= n).any()):
         raise ValueError(f"the starting points y0 must lie in (-{n:g}, {n:g})")
     check_generator(generator, y0.device, "the paths")
     horizon = 20 / delta if horizon is None else check_positive("horizon", horizon)
+    if not math.isfinite(abs(pbar) * (abs(xbar) + n)) or not math.isfinite(
+        horizon * gamma * abs(pbar) * (abs(xbar) + n)
+    ):
+        raise ValueError(
+            "horizon * max|h| = horizon * gamma |pbar| (|xbar| + n) overflows: the arguments are too large"
+        )
+    if not math.isfinite(horizon / dt):
+        raise ValueError(f"horizon / dt = {horizon:g} / {dt:g} is not a finite number of steps")
     n_steps = max(1, math.ceil(horizon / dt))
     if n_steps > _MAX_STEPS:
         raise ValueError(
             f"horizon / dt = {horizon / dt:.3g} steps is more than {_MAX_STEPS:.0e}: give a shorter horizon "
             f"(the default 20 / delta is long for small delta) or a larger dt"
         )
-    bridge = bool(bridge)
+    bridge = check_bool("bridge", bridge)
+    if progress is not None:
+        check_bool("progress", progress)
     b = _drift(f, xbar, gamma, grad)
     Y0 = y0[None, :].repeat(n_paths, 1)
     increment = gaussian_increments(Y0, math.sqrt(2 * dt), n_steps, generator)
@@ -295,7 +332,12 @@ def cell_problem_monte_carlo(
         advice=f"try a smaller dt (now {dt:g})",
     )
     acc = traj.final[2]
-    return -acc.mean(0), acc.std(0) / math.sqrt(n_paths)
+    mean, stderr = -acc.mean(0), acc.std(0) / math.sqrt(n_paths)
+    if not bool(torch.isfinite(mean).all() & torch.isfinite(stderr).all()):
+        raise ValueError(
+            "the Monte Carlo mean or its standard error overflows: pbar, xbar or gamma are too large"
+        )
+    return mean, stderr
 
 
 def extended_feedback(solution: HJSolution, tol: float = 1e-8) -> Callable[[float, Tensor, Tensor], Tensor]:
@@ -307,10 +349,7 @@ def extended_feedback(solution: HJSolution, tol: float = 1e-8) -> Callable[[floa
     and ``X`` waits; without the threshold the sign of rounding noise in ``v_x`` would steer it).
     Notebook ``04-global/04-homogenization``.
     """
-    if not isinstance(solution, HJSolution):
-        raise ValueError(
-            f"solution must be a gradflows.hamilton_jacobi.HJSolution, got {type(solution).__name__}"
-        )
+    check_instance("solution", solution, HJSolution)
     tol = check_nonnegative("tol", tol)
 
     def u(t: float, X: Tensor, Y: Tensor) -> Tensor:
@@ -330,9 +369,7 @@ def target_feedback(target: float) -> Callable[[float, Tensor, Tensor], Tensor]:
     ``T``, it is an optimal extended control of the limit problem from ``x0`` that does not depend
     on a numerical ``v_x``. Notebook ``04-global/04-homogenization``.
     """
-    z = float(target)
-    if not math.isfinite(z):
-        raise ValueError(f"target must be a finite number, got {target!r}")
+    z = check_real("target", target)
 
     def u(t: float, X: Tensor, Y: Tensor) -> Tensor:
         return ((Y - X) * (z - X) > 0).to(X.dtype)

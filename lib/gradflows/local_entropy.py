@@ -30,7 +30,15 @@ from collections.abc import Callable
 
 import torch
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
+from ._validation import (
+    as_tensor,
+    check_callable,
+    check_finite,
+    check_int,
+    check_ndim,
+    check_positive,
+    check_real,
+)
 
 __all__ = [
     "local_entropy",
@@ -53,15 +61,22 @@ def quadrature_nodes(
     d: int, lo: float = -6.0, hi: float = 6.0, n_points: int = 801, *, dtype=None, device=None
 ) -> tuple[Tensor, float, Tensor]:
     """The nodes ``(n_points^d, d)`` of the uniform rule on ``[lo, hi]^d``, ``log`` of the cell volume,
-    and a boolean mask of the nodes on the boundary of the box.
+    and a boolean mask of the nodes on the boundary of the box. At most ``2^24`` nodes (``ValueError``).
     """
     d = check_int("d", d)
     n_points = check_int("n_points", n_points, minimum=3)
-    lo, hi = float(lo), float(hi)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+    lo, hi = check_real("lo", lo), check_real("hi", hi)
+    if not lo < hi:
         raise ValueError(f"the quadrature box needs finite lo < hi, got lo={lo!r}, hi={hi!r}")
-    if n_points**d > 1 << 24:
+    if not math.isfinite((hi - lo) / (n_points - 1)):
+        raise ValueError(f"the quadrature box [{lo:g}, {hi:g}] is too wide for floating point")
+    if d * math.log2(n_points) > 24:  # n_points**d without computing it (d may be absurd)
         raise ValueError(f"{n_points}^{d} quadrature nodes are too many: lower n_points (or d <= 2)")
+    dtype = _float_dtype(dtype)
+    try:
+        device = torch.device(device) if device is not None else None
+    except (TypeError, RuntimeError) as err:
+        raise ValueError(f"device must be a torch.device or a device name such as 'cpu': {err}") from None
     axis = torch.linspace(lo, hi, n_points, dtype=dtype or torch.get_default_dtype(), device=device)
     grids = torch.meshgrid(*([axis] * d), indexing="ij")
     nodes = torch.stack([g.reshape(-1) for g in grids], -1)
@@ -69,11 +84,15 @@ def quadrature_nodes(
     return nodes, d * math.log((hi - lo) / (n_points - 1)), edge
 
 
+def _float_dtype(dtype):
+    """``dtype`` if it is None, float32 or float64; ``TypeError`` otherwise."""
+    if dtype is not None and dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32, torch.float64 or None, got {dtype!r}")
+    return dtype
+
+
 def _check_args(f, x, gamma) -> tuple[Tensor, float]:
-    if not callable(f):
-        raise ValueError(
-            f"f must be a callable y -> f(y) on tensors of shape (..., d), got {type(f).__name__}"
-        )
+    check_callable("f", f)
     x = as_tensor("x", x)
     if x.ndim == 1:
         x = x[:, None]
@@ -85,8 +104,9 @@ def _log_integrand_chunks(f, x: Tensor, gamma: float, lo: float, hi: float, n_po
     """Yield ``(rows, L)`` with ``L[i, j] = -f(y_j) - gamma |x_i - y_j|^2 / 2`` over the nodes ``y_j``."""
     nodes, log_cell, edge = quadrature_nodes(x.shape[1], lo, hi, n_points, dtype=x.dtype, device=x.device)
     fy = f(nodes)
-    if fy.shape != nodes.shape[:1]:
-        raise ValueError(f"f must map shape (n, d) to (n,): got {tuple(fy.shape)} for {tuple(nodes.shape)}")
+    if not isinstance(fy, Tensor) or fy.shape != nodes.shape[:1]:
+        got = tuple(fy.shape) if isinstance(fy, Tensor) else type(fy).__name__
+        raise ValueError(f"f must map shape (n, d) to (n,): got {got} for {tuple(nodes.shape)}")
     if not bool(torch.isfinite(fy).all()):
         raise ValueError("f is not finite on the quadrature box: choose lo and hi inside its domain")
     rows = max(1, _PAIRS // nodes.shape[0])
@@ -94,6 +114,11 @@ def _log_integrand_chunks(f, x: Tensor, gamma: float, lo: float, hi: float, n_po
         xi = x[start : start + rows]
         L = -fy - 0.5 * gamma * torch.cdist(xi, nodes).square()
         top = L.max(1).values
+        if not bool(torch.isfinite(top).all()):
+            raise ValueError(
+                f"the local Gibbs measure vanishes at every node of the grid on [{lo:g}, {hi:g}]^d: put the "
+                "points x inside the box, lower gamma or increase n_points"
+            )
         if bool(((L[:, edge].max(1).values - top) > math.log(_BOUNDARY_MASS)).any()):
             raise ValueError(
                 f"the local Gibbs measure is not negligible on the boundary of [{lo:g}, {hi:g}]^d: "
@@ -156,7 +181,9 @@ def entropic_gradient(
     descent of ``-F``. Notebooks ``04-global/02-local-entropy`` and ``04-global/03-deep-relaxation``.
     """
     x, gamma = _check_args(f, x, gamma)
-    return -gamma * (x - gibbs_mean(f, x, gamma, lo=lo, hi=hi, n_points=n_points))
+    return _finite_result(
+        "the entropic gradient", -gamma * (x - gibbs_mean(f, x, gamma, lo=lo, hi=hi, n_points=n_points))
+    )
 
 
 def local_entropy_hessian(
@@ -177,4 +204,15 @@ def local_entropy_hessian(
         c = nodes[None, :, :] - mean[i : i + rows, None, :]
         cov[i : i + rows] = torch.einsum("mn,mni,mnj->mij", w[i : i + rows], c, c)
     eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
-    return -gamma * eye + gamma**2 * cov
+    try:
+        gamma2 = gamma**2
+    except OverflowError:
+        raise ValueError(f"gamma = {gamma:g} is too large: gamma^2 overflows") from None
+    return _finite_result("the Hessian", -gamma * eye + gamma2 * cov)
+
+
+def _finite_result(what: str, out: Tensor) -> Tensor:
+    """``out``, or ``ValueError`` if it overflowed (gamma or the points too large for the arithmetic)."""
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{what} is not finite: gamma or the points x are too large for the arithmetic")
+    return out

@@ -17,7 +17,13 @@ import math
 import numpy as np
 import torch
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim
+from ._validation import (
+    as_real_tensor,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+)
 from .nets import ACTIVATIONS
 
 __all__ = [
@@ -58,29 +64,44 @@ _KERNELS = {
 
 def with_bias(Z: Tensor) -> Tensor:
     """``[Z, 1]``: a constant input feature (a bias). Notebook ``03-mfld/03-mean-field-langevin``."""
-    Z = check_ndim("Z", as_tensor("Z", Z), 2)
+    Z = as_real_tensor("Z", Z, ndim=2)
     return torch.cat([Z, torch.ones(Z.shape[0], 1, dtype=Z.dtype, device=Z.device)], dim=1)
 
 
-def _check_net(X, Z, Y=None, activation: str = "tanh", chunk=None):
-    X = check_finite("X", check_ndim("X", as_tensor("X", X), 2))
+_NO_Y = object()  # _check_net without data labels
+
+
+def _check_net(X, Z, Y=_NO_Y, activation: str = "tanh", chunk=None, *, x_name: str = "X"):
+    """The checked network ``X`` (called ``x_name`` in messages), data ``Z``, ``Y`` (unless ``_NO_Y``),
+    activation and chunk: real tensors, at least one neuron and one data point, finite, on one device."""
+    X = as_real_tensor(x_name, X, ndim=2)
     if X.shape[1] < 2:
-        raise ValueError(f"X must have shape (N, 1 + D) with D >= 1 (column 0 is c), got {tuple(X.shape)}")
-    Z = check_finite("Z", check_ndim("Z", as_tensor("Z", Z, X.dtype), 2))
+        raise ValueError(
+            f"{x_name} must have shape (N, 1 + D) with D >= 1 (column 0 is c), got {tuple(X.shape)}"
+        )
+    Z = as_real_tensor("Z", Z, X.dtype, ndim=2)
     if Z.shape[1] != X.shape[1] - 1 or Z.device != X.device:
         raise ValueError(
-            f"Z must have shape (M, {X.shape[1] - 1}) on {X.device} to match X, "
+            f"Z must have shape (M, {X.shape[1] - 1}) on {X.device} to match {x_name}, "
             f"got {tuple(Z.shape)} on {Z.device}"
         )
-    if Y is not None:
-        Y = check_finite("Y", check_ndim("Y", as_tensor("Y", Y, X.dtype), 1))
+    if Y is _NO_Y:
+        Y = None
+    else:
+        Y = as_real_tensor("Y", Y, X.dtype, ndim=1)
         if Y.shape[0] != Z.shape[0] or Y.device != X.device:
             raise ValueError(f"Y must have shape ({Z.shape[0]},) on {X.device}, got {tuple(Y.shape)}")
-    if activation not in MF_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {MF_ACTIVATIONS}, got {activation!r}")
+    check_choice("activation", activation, MF_ACTIVATIONS)
     if chunk is not None:
         chunk = check_int("chunk", chunk)
     return X, Z, Y, chunk
+
+
+def _finite_result(out: Tensor, what: str, names: str) -> Tensor:
+    """``out``, or ``ValueError`` if it overflowed (finite inputs with entries too large)."""
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{what} overflows: {names} have entries too large")
+    return out
 
 
 def mf_features(X: Tensor, Z: Tensor, activation: str = "tanh") -> Tensor:
@@ -88,8 +109,8 @@ def mf_features(X: Tensor, Z: Tensor, activation: str = "tanh") -> Tensor:
 
     ``mf_output`` is their mean over the neurons. Notebook ``03-mfld/03-mean-field-langevin``.
     """
-    X, Z, _, _ = _check_net(X, Z, None, activation)
-    return X[:, :1] * ACTIVATIONS[activation](X[:, 1:] @ Z.T)
+    X, Z, _, _ = _check_net(X, Z, _NO_Y, activation)
+    return _finite_result(X[:, :1] * ACTIVATIONS[activation](X[:, 1:] @ Z.T), "the features", "X or Z")
 
 
 def mf_flat_derivative(X: Tensor, Z: Tensor, Y: Tensor, points: Tensor, activation: str = "tanh") -> Tensor:
@@ -102,11 +123,12 @@ def mf_flat_derivative(X: Tensor, Z: Tensor, Y: Tensor, points: Tensor, activati
     Proposition 4. Notebook ``03-mfld/03-mean-field-langevin``.
     """
     X, Z, Y, _ = _check_net(X, Z, Y, activation)
-    P = check_finite("points", check_ndim("points", as_tensor("points", points, X.dtype), 2)).to(X.device)
+    P = as_real_tensor("points", points, X.dtype, ndim=2).to(X.device)
     if P.shape[1] != X.shape[1]:
         raise ValueError(f"points must have shape (n, {X.shape[1]}) like X, got {tuple(P.shape)}")
-    r = Y - mf_output(X, Z, activation)
-    return -(mf_features(P, Z, activation) @ r) / Z.shape[0]
+    r = Y - _output(X, Z, activation, None)
+    out = -(P[:, :1] * ACTIVATIONS[activation](P[:, 1:] @ Z.T) @ r) / Z.shape[0]
+    return _finite_result(out, "the flat derivative", "X, Z, Y or points")
 
 
 def mf_output(X: Tensor, Z: Tensor, activation: str = "tanh", chunk: int | None = None) -> Tensor:
@@ -118,7 +140,11 @@ def mf_output(X: Tensor, Z: Tensor, activation: str = "tanh", chunk: int | None 
     time (memory ``O(chunk N)``). Differentiable by autograd.
     Notebook ``03-mfld/03-mean-field-langevin``.
     """
-    X, Z, _, chunk = _check_net(X, Z, None, activation, chunk)
+    X, Z, _, chunk = _check_net(X, Z, _NO_Y, activation, chunk)
+    return _finite_result(_output(X, Z, activation, chunk), "the output", "X or Z")
+
+
+def _output(X: Tensor, Z: Tensor, activation: str, chunk: int | None) -> Tensor:
     phi, c, A = ACTIVATIONS[activation], X[:, 0], X[:, 1:]
     step = chunk or Z.shape[0]
     parts = [phi(Z[i : i + step] @ A.T) @ c for i in range(0, Z.shape[0], step)]
@@ -131,7 +157,11 @@ def mf_loss(X: Tensor, Z: Tensor, Y: Tensor, activation: str = "tanh") -> Tensor
     Differentiable by autograd. Notebook ``03-mfld/03-mean-field-langevin``.
     """
     X, Z, Y, _ = _check_net(X, Z, Y, activation)
-    r = Y - mf_output(X, Z, activation)
+    return _finite_result(_loss(X, Z, Y, activation), "the loss", "X, Z or Y")
+
+
+def _loss(X: Tensor, Z: Tensor, Y: Tensor, activation: str) -> Tensor:
+    r = Y - _output(X, Z, activation, None)
     return 0.5 * (r * r).mean()
 
 
@@ -203,7 +233,8 @@ def mf_drift(X: Tensor, Z: Tensor, Y: Tensor, activation: str = "tanh", chunk: i
     """
     X, Z, Y, chunk = _check_net(X, Z, Y, activation, chunk)
     with torch.no_grad():
-        return _drift(X.detach(), Z.detach(), Y.detach(), activation, chunk)
+        out = _drift(X.detach(), Z.detach(), Y.detach(), activation, chunk)
+    return _finite_result(out, "the drift", "X, Z or Y")
 
 
 # --- mixtures of empirical measures (convexity of F) ---------------------------------------------
@@ -219,23 +250,27 @@ def mixture_losses(X0: Tensor, X1: Tensor, Z: Tensor, Y: Tensor, K: int) -> dict
     vanish to round-off since the output is linear in the measure (Proposition "F is convex").
     Used in notebooks/03-mfld/01.
     """
-    X0, Z, Y, _ = _check_net(X0, Z, Y)
-    X1, _, _, _ = _check_net(X1, Z, Y)
+    X0, Z, Y, _ = _check_net(X0, Z, Y, x_name="X0")
+    X1, _, _, _ = _check_net(X1, Z, Y, x_name="X1")
     K = check_int("K", K)
     if X1.shape != X0.shape:
         raise ValueError(f"X0 and X1 must have one shape, got {tuple(X0.shape)} and {tuple(X1.shape)}")
-    f_m, f_mp = mf_output(X0, Z), mf_output(X1, Z)
+    # the largest mixture: K N neurons, and its (M, K N) matrix of features
+    check_memory(f"K={K} mixtures", float(K) * X0.shape[0] * (X0.shape[1] + Z.shape[0]), X0.dtype)
+    f_m, f_mp = _output(X0, Z, "tanh", None), _output(X1, Z, "tanh", None)
     F, output_dev, rescaled_dev = [], 0.0, 0.0
     for k in range(K + 1):
         al = k / K
         X_mix = torch.cat([X0.repeat(K - k, 1), X1.repeat(k, 1)])  # the mixture (1 - al) m + al m'
-        f_mix = mf_output(X_mix, Z)
+        f_mix = _output(X_mix, Z, "tanh", None)
         output_dev = max(output_dev, (f_mix - ((1 - al) * f_m + al * f_mp)).abs().max().item())
         w0, w1 = torch.ones(X0.shape[1], dtype=X0.dtype), torch.ones(X0.shape[1], dtype=X0.dtype)
         w0[0], w1[0] = 2 * (1 - al), 2 * al
         X_resc = torch.cat([X0 * w0.to(X0.device), X1 * w1.to(X0.device)])
-        rescaled_dev = max(rescaled_dev, (mf_output(X_resc, Z) - f_mix).abs().max().item())
-        F.append(mf_loss(X_mix, Z, Y).item())
+        rescaled_dev = max(rescaled_dev, (_output(X_resc, Z, "tanh", None) - f_mix).abs().max().item())
+        F.append(_loss(X_mix, Z, Y, "tanh").item())
+    if not all(map(math.isfinite, [*F, output_dev, rescaled_dev])):
+        raise ValueError("the losses overflow: X0, X1, Z or Y have entries too large")
     return {"F": np.array(F), "output_dev": output_dev, "rescaled_dev": rescaled_dev}
 
 
@@ -249,11 +284,25 @@ def gibbs_log_weights(X: Tensor, Z: Tensor, Y: Tensor, sigma: float, points: Ten
     with ``U(x) = |x|^2/2 + (d/2) log(2 pi)`` and :func:`mf_flat_derivative`, at the rows of ``points``.
     Used in notebooks/03-mfld/03 (first-order condition, Proposition 4).
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    s2 = _sigma_squared(sigma)
+    points = as_real_tensor("points", points, ndim=2)
     psi = mf_flat_derivative(X, Z, Y, points)
     U = 0.5 * points.square().sum(1) + 0.5 * points.shape[1] * math.log(2 * math.pi)
-    return -(2 / sigma**2) * psi - U, -(2 / sigma**2) * (psi + U)
+    corrected, printed = -(2 / s2) * psi - U, -(2 / s2) * (psi + U)
+    _finite_result(corrected, "the log-weights", "X, Z, Y or points")
+    return corrected, _finite_result(printed, "the log-weights", "X, Z, Y or points")
+
+
+def _sigma_squared(sigma) -> float:
+    """``sigma**2`` for a positive ``sigma``; ``ValueError`` if it overflows or underflows to 0."""
+    sigma = check_positive("sigma", sigma)
+    try:
+        s2 = sigma**2
+    except OverflowError:
+        raise ValueError(f"sigma={sigma!r} is too large: sigma**2 overflows") from None
+    if s2 == 0:
+        raise ValueError(f"sigma={sigma!r} is too small: sigma**2 underflows to 0")
+    return s2
 
 
 def grid_moments(log_w: Tensor, points: Tensor) -> tuple[Tensor, Tensor]:
@@ -261,12 +310,19 @@ def grid_moments(log_w: Tensor, points: Tensor) -> tuple[Tensor, Tensor]:
 
     Used in notebooks/03-mfld/03.
     """
+    points = as_real_tensor("points", points, ndim=2)
+    log_w = as_real_tensor("log_w", log_w, like=points)
     if log_w.shape != points.shape[:1]:
-        raise ValueError(f"log_w must have shape ({points.shape[0]},), got {tuple(log_w.shape)}")
+        raise ValueError(
+            f"log_w must have shape ({points.shape[0]},), one entry per row of points, "
+            f"got {tuple(log_w.shape)}"
+        )
     w = torch.exp(log_w - log_w.max())
     w = w / w.sum()
     mean = w @ points
-    return mean, (points - mean).T @ ((points - mean) * w[:, None])
+    cov = (points - mean).T @ ((points - mean) * w[:, None])
+    _finite_result(mean, "the mean", "points")
+    return mean, _finite_result(cov, "the covariance", "points")
 
 
 def mf_free_energy_path(states: Tensor, Z: Tensor, Y: Tensor, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -278,9 +334,14 @@ def mf_free_energy_path(states: Tensor, Z: Tensor, Y: Tensor, k: int = 3) -> tup
     """
     from .energies import relative_entropy_to_gaussian
 
+    states = as_real_tensor("states", states)
     if states.ndim != 3:
         raise ValueError(f"states must have shape (n_rec, N, 1 + D), got {tuple(states.shape)}")
-    F_t = np.array([mf_loss(X, Z, Y).item() for X in states])
+    _, Z, Y, _ = _check_net(states[0], Z, Y, x_name="states[0]")
+    k = check_int("k", k)
+    F_t = np.array([_loss(X, Z, Y, "tanh").item() for X in states])
+    if not np.isfinite(F_t).all():
+        raise ValueError("the loss overflows: states, Z or Y have entries too large")
     H_t = np.array([relative_entropy_to_gaussian(X, k=k).item() for X in states])
     return F_t, H_t
 
@@ -296,7 +357,10 @@ def mf_lipschitz_constant(X: Tensor, Z: Tensor) -> float:
         raise ValueError(f"one input feature expected, Z of shape (M, 1), got {tuple(Z.shape)}")
     th = torch.tanh(X[:, 1:] * Z[:, 0])
     grad_norm = torch.sqrt(th**2 + (X[:, :1] * (1 - th**2) * Z[:, 0]) ** 2)  # |grad_x phi_hat(x, z)|, (n, M)
-    return grad_norm.mean(1).max().item() * grad_norm.max().item()
+    out = grad_norm.mean(1).max().item() * grad_norm.max().item()
+    if not math.isfinite(out):
+        raise ValueError("the Lipschitz constant overflows: X or Z have entries too large")
+    return out
 
 
 def gibbs_form_covariance_errors(
@@ -309,9 +373,25 @@ def gibbs_form_covariance_errors(
     :func:`grid_moments`); returns ``(c11, sqrt(2) c12, c22)`` of ``(C_gibbs - C_part) / |C_part|_F``, whose
     Euclidean norm is the relative Frobenius error. Used in notebooks/03-mfld/03 (Proposition 4).
     """
+    systems = as_real_tensor("systems", systems, ndim=3)
+    if systems.shape[1] < 2 or systems.shape[2] != 2:
+        raise ValueError(
+            f"systems must have shape (R, n, 2) with n >= 2 particles, got {tuple(systems.shape)}"
+        )
+    points = as_real_tensor("points", points, ndim=2)
+    _sigma_squared(sigma)
     diff = []
-    for Xr in systems:
+    for r, Xr in enumerate(systems):
         C_part = torch.cov(Xr.T)
-        C = grid_moments(gibbs_log_weights(Xr, Z, Y, sigma, points)[0], points)[1] - C_part
+        try:
+            C = grid_moments(gibbs_log_weights(Xr, Z, Y, sigma, points)[0], points)[1] - C_part
+        except ValueError as err:
+            raise ValueError(f"systems[{r}] (X below): {err}") from None
         diff.append((torch.stack([C[0, 0], math.sqrt(2) * C[0, 1], C[1, 1]]) / C_part.norm()).cpu().numpy())
-    return np.array(diff)
+    out = np.array(diff)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            "the relative errors are not finite: the particles of a system coincide (zero covariance) "
+            "or systems has entries too large"
+        )
+    return out

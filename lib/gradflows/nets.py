@@ -13,13 +13,27 @@ output scaling of the TDGF training analysis (notebooks ``05-tdgf/*``).
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
-from ._validation import as_tensor, check_finite, check_ndim
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_finite,
+    check_generator,
+    check_instance,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_range,
+)
+from .device import _check_device as _device_check
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,6 +54,48 @@ ACTIVATIONS = {
 }
 
 
+# --- private checks shared by the modules of chapters 1 and 2 ---------------------------
+
+
+def _check_float_dtype(dtype: torch.dtype | None) -> torch.dtype | None:
+    """``dtype`` if it is None, ``torch.float32`` or ``torch.float64``; ``TypeError`` otherwise."""
+    if dtype is not None and dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32, torch.float64 or None, got {dtype!r}")
+    return dtype
+
+
+def _check_device(device: torch.device | str | None) -> torch.device | None:
+    """``torch.device(device)`` for an available device (None stays None); ``TypeError`` or ``ValueError``."""
+    return None if device is None else _device_check("device", device)
+
+
+def _traced(x: torch.Tensor) -> bool:
+    """True inside ``torch.func`` transforms (vmap, grad, jacrev) and tracing, where a data-dependent
+    check such as ``bool(isfinite(x).all())`` is not possible."""
+    return (
+        torch._C._functorch.is_functorch_wrapped_tensor(x)
+        or torch.jit.is_tracing()
+        or torch.compiler.is_compiling()
+    )
+
+
+def _check_input(name: str, x, like: torch.Tensor) -> torch.Tensor:
+    """The input of a network: converted to the dtype and device of its parameters (``like``), finite."""
+    x = as_tensor(name, x, like=like)
+    if not _traced(x):
+        check_finite(name, x)
+    return x
+
+
+def _check_sizes(sizes) -> list[int]:
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable):
+        raise TypeError(f"sizes must be a sequence of at least two positive integers, got {sizes!r}")
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
+    return [check_int(f"sizes[{i}]", a, 1) for i, a in enumerate(sizes)]
+
+
 class MLP(nn.Module):
     """Fully connected network ``R^{a_0} -> R^{a_{p+1}}`` with layer sizes ``sizes``.
 
@@ -54,6 +110,13 @@ class MLP(nn.Module):
         ``"default"`` (PyTorch's uniform fan-in initialization), ``"normal"``
         (weights ``N(0, 1/fan_in)``, biases ``N(0, 1)``) or ``"zeros"`` (every
         weight and bias zero: the pathological start of Lemma 5.4.1).
+    dtype, device:
+        Of the parameters (``torch.float32`` or ``torch.float64``; default: torch's defaults).
+    generator:
+        A CPU :class:`torch.Generator` for ``init="normal"`` (the draws are made on the CPU and
+        copied to ``device``); unused by the other initializations.
+
+    Inputs are converted to the parameters' dtype and device; they must be finite real tensors.
     """
 
     def __init__(
@@ -66,16 +129,16 @@ class MLP(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        try:  # plain ints, NumPy or torch integers
-            sizes = [operator.index(a) for a in sizes]
-        except TypeError:
-            raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}") from None
-        if len(sizes) < 2 or any(a < 1 for a in sizes):
-            raise ValueError(f"sizes must be at least two positive integers, got {sizes!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if init not in ("default", "normal", "zeros"):
-            raise ValueError(f"init must be 'default', 'normal' or 'zeros', got {init!r}")
+        sizes = _check_sizes(sizes)  # plain ints, NumPy or torch integers
+        check_choice("activation", activation, sorted(ACTIVATIONS))
+        check_choice("init", init, ("default", "normal", "zeros"))
+        dtype, device = _check_float_dtype(dtype), _check_device(device)
+        check_generator(generator, torch.device("cpu"), "the initial weights (drawn on the CPU)")
+        check_memory(
+            f"an MLP with sizes {sizes}",
+            sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
+            dtype or torch.get_default_dtype(),
+        )
         self.sizes = sizes
         self.activation = activation
         self._act = ACTIVATIONS[activation]
@@ -105,9 +168,15 @@ class MLP(nn.Module):
         return [layer.bias for layer in self.layers]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Evaluate the network on ``x`` of shape ``(..., a_0)``."""
+        """Evaluate the network on ``x`` of shape ``(..., a_0)`` (a finite real tensor, converted to the
+        dtype and device of the network)."""
+        x = _check_input("x", x, self.layers[0].weight)
         if x.shape[-1:] != (self.sizes[0],):
-            raise ValueError(f"input must have last dimension {self.sizes[0]}, got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have last dimension {self.sizes[0]}, got shape {tuple(x.shape)}")
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without validation (for inner loops that checked their inputs)."""
         h = x
         for layer in self.layers[:-1]:
             h = self._act(layer(h))
@@ -122,29 +191,55 @@ def induced_norm(W: torch.Tensor, ord: float | str) -> torch.Tensor:
     writes the column-sum formula for both ``||.||_inf`` and ``||.||_1``; only the
     first label is a typo.)
     """
-    W = check_ndim("W", as_tensor("W", W), 2)
+    W = as_real_tensor("W", W, ndim=2)
+    out = _induced_norm(W, _check_ord(ord))
+    if not bool(torch.isfinite(out)):
+        raise ValueError("the norm of W overflows: its entries are too large")
+    return out
+
+
+def _check_ord(ord: float | str) -> float | str:
+    if isinstance(ord, bool) or not isinstance(ord, int | float | str | np.integer | np.floating):
+        raise TypeError(f"ord must be 1, 2 or inf, got {ord!r} ({type(ord).__name__})")
+    if ord not in (1, "1", 2, "2", float("inf"), "inf"):
+        raise ValueError(f"ord must be 1, 2 or inf, got {ord!r}")
+    return ord
+
+
+def _induced_norm(W: torch.Tensor, ord: float | str) -> torch.Tensor:
     if ord in (1, "1"):
         return W.abs().sum(0).max()
     if ord in (2, "2"):
         return torch.linalg.matrix_norm(W, ord=2)
-    if ord in (float("inf"), "inf"):
-        return W.abs().sum(1).max()
-    raise ValueError(f"ord must be 1, 2 or inf, got {ord!r}")
+    return W.abs().sum(1).max()
 
 
 def lipschitz_bound(net: MLP, ord: float | str = 2) -> torch.Tensor:
     """``prod_r ||W_r||``: bounds ``||grad_x f(x)||`` for every ``x`` when ``|S'| <= 1`` (Lemma 5.5.1)."""
-    if not isinstance(net, MLP):
-        raise ValueError("net must be a gradflows.nets.MLP")
+    check_instance("net", net, MLP)
+    ord = _check_ord(ord)
     out = torch.ones((), dtype=net.weights[0].dtype)
-    for W in net.weights:
-        out = out * induced_norm(W.detach(), ord)
+    for r, W in enumerate(net.weights):
+        out = out * _induced_norm(check_finite(f"the weight W_{r} of net", W.detach()), ord)
+    if not bool(torch.isfinite(out)):
+        raise ValueError("the product of the weight norms overflows: the weights of net are too large")
     return out
 
 
+def _param_like(net) -> torch.Tensor | None:
+    """A parameter of ``net`` (for the dtype and device of its inputs), or None."""
+    if isinstance(net, nn.Module):
+        return next(iter(net.parameters()), None)
+    return None
+
+
 def input_jacobian(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Jacobian ``grad_x f`` at each row of ``x``: shape ``(N, a_out, a_in)``, by autograd."""
-    x = check_finite("x", check_ndim("x", as_tensor("x", x), 2))
+    """Jacobian ``grad_x f`` at each row of ``x``: shape ``(N, a_out, a_in)``, by autograd.
+
+    ``net`` is any function of one point (a module or a plain function); ``x`` is converted to the
+    dtype and device of the module's parameters."""
+    check_callable("net", net)
+    x = as_real_tensor("x", x, like=_param_like(net), ndim=2)
     return torch.vmap(torch.func.jacrev(net))(x)
 
 
@@ -178,16 +273,20 @@ class DGMNet(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        try:
-            d_in, width, layers = operator.index(d_in), operator.index(width), operator.index(layers)
-        except TypeError:
-            raise ValueError("d_in, width and layers must be integers") from None
-        if d_in < 1 or width < 1 or layers < 0:
-            raise ValueError(f"need d_in >= 1, width >= 1, layers >= 0; got {d_in}, {width}, {layers}")
-        self.d_in, self.width, self.n_layers, self.gated = d_in, width, layers, bool(gated)
+        d_in, width = check_int("d_in", d_in), check_int("width", width)
+        layers = check_int("layers", layers, 0)
+        gated = check_bool("gated", gated)
+        dtype, device = _check_float_dtype(dtype), _check_device(device)
+        per_layer = 4 * width * (d_in + 1) + 4 * width * width if gated else width * (width + 1)
+        check_memory(
+            f"a DGMNet of width {width} with {layers} layers",
+            width * (d_in + 2) + 1 + layers * per_layer,
+            dtype or torch.get_default_dtype(),
+        )
+        self.d_in, self.width, self.n_layers, self.gated = d_in, width, layers, gated
         kw = {"dtype": dtype, "device": device}
-        center = torch.zeros(d_in) if center is None else torch.as_tensor(center, dtype=torch.float64)
-        scale = torch.ones(d_in) if scale is None else torch.as_tensor(scale, dtype=torch.float64)
+        center = torch.zeros(d_in) if center is None else _float64_vector("center", center)
+        scale = torch.ones(d_in) if scale is None else _float64_vector("scale", scale)
         if center.shape != (d_in,) or scale.shape != (d_in,) or bool((scale <= 0).any()):
             raise ValueError(f"center and scale must have length {d_in}, scale positive")
         self.register_buffer("center", center.to(**kw))
@@ -202,9 +301,15 @@ class DGMNet(nn.Module):
         self.out = nn.Linear(width, 1, **kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Evaluate the network on ``x`` of shape ``(n, d_in)``; returns ``(n,)``."""
+        """Evaluate the network on ``x`` of shape ``(n, d_in)`` (a finite real tensor, converted to the
+        dtype and device of the network); returns ``(n,)``."""
+        x = _check_input("x", x, self.inp.weight)
         if x.ndim != 2 or x.shape[1] != self.d_in:
-            raise ValueError(f"input must have shape (n, {self.d_in}), got {tuple(x.shape)}")
+            raise ValueError(f"x must have shape (n, {self.d_in}), got {tuple(x.shape)}")
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without validation (for inner loops that checked their inputs)."""
         z = (x - self.center) / self.scale
         S = torch.tanh(self.inp(z))
         if not self.gated:
@@ -241,17 +346,13 @@ class MeanFieldNet(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        try:
-            N, d_in = operator.index(N), operator.index(d_in)
-        except TypeError:
-            raise ValueError("N and d_in must be integers") from None
-        if N < 1 or d_in < 1:
-            raise ValueError(f"N and d_in must be positive, got {N}, {d_in}")
-        if not 0.5 <= float(delta) <= 1:
-            raise ValueError(f"delta must lie in [1/2, 1], got {delta!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        self.N, self.delta, self.d_in, self._act = N, float(delta), d_in, ACTIVATIONS[activation]
+        N, d_in = check_int("N", N), check_int("d_in", d_in)
+        delta = check_range("delta", delta, 0.5, 1.0)
+        check_choice("activation", activation, sorted(ACTIVATIONS))
+        dtype, device = _check_float_dtype(dtype), _check_device(device)
+        check_generator(generator, torch.device("cpu"), "the initial parameters (drawn on the CPU)")
+        check_memory(f"a MeanFieldNet of {N} neurons", N * (d_in + 2), dtype or torch.get_default_dtype())
+        self.N, self.delta, self.d_in, self._act = N, delta, d_in, ACTIVATIONS[activation]
         kw = {"dtype": dtype or torch.get_default_dtype(), "generator": generator}
         self.beta = nn.Parameter(torch.randn(N, **kw).to(device))
         self.alpha = nn.Parameter(torch.randn(N, d_in, **kw).to(device))
@@ -263,9 +364,15 @@ class MeanFieldNet(nn.Module):
         return float(self.N) ** (2 * self.delta - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``V^N(x)`` for ``x`` of shape ``(n, d_in)``; returns ``(n,)``."""
+        """``V^N(x)`` for ``x`` of shape ``(n, d_in)`` (a finite real tensor, converted to the dtype and
+        device of the network); returns ``(n,)``."""
+        x = _check_input("x", x, self.alpha)
         if x.ndim != 2 or x.shape[1] != self.d_in:
-            raise ValueError(f"input must have shape (n, {self.d_in}), got {tuple(x.shape)}")
+            raise ValueError(f"x must have shape (n, {self.d_in}), got {tuple(x.shape)}")
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without validation (for inner loops that checked their inputs)."""
         return self._act(x @ self.alpha.T + self.c) @ self.beta * self.N ** (-self.delta)
 
 
@@ -277,8 +384,12 @@ def param_jacobian(net: nn.Module, x: torch.Tensor, input_grad: bool = False) ->
     ``(n, d)`` to ``(n,)``. The empirical tangent kernel is ``J J^T``.
     Notebook ``05-tdgf/04-why-training-converges``.
     """
-    x = check_finite("x", check_ndim("x", as_tensor("x", x), 2))
+    check_instance("net", net, nn.Module)
+    input_grad = check_bool("input_grad", input_grad)
     params = {k: v.detach() for k, v in net.named_parameters()}
+    if not params:
+        raise ValueError("net has no parameters to differentiate")
+    x = as_real_tensor("x", x, like=_param_like(net), ndim=2)
 
     def f(p, xi):
         return torch.func.functional_call(net, p, (xi[None],))[0]
@@ -291,3 +402,13 @@ def param_jacobian(net: nn.Module, x: torch.Tensor, input_grad: bool = False) ->
     jac = torch.vmap(torch.func.jacrev(g), in_dims=(None, 0))(params, x)
     J = torch.cat([jac[k].reshape(x.shape[0], jac[k].shape[1], -1) for k in params], -1)
     return J if input_grad else J[:, 0]
+
+
+def _float64_vector(name: str, v) -> torch.Tensor:
+    """A finite 1-D float64 tensor from ``v`` (numbers are converted exactly, not via the default dtype)."""
+    if isinstance(v, torch.Tensor | np.ndarray):
+        t = as_tensor(name, v, torch.float64)
+    else:
+        as_tensor(name, v)  # the type checks
+        t = torch.as_tensor(v, dtype=torch.float64)
+    return check_finite(name, check_ndim(name, t, 1))

@@ -21,13 +21,24 @@ Conventions
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from ._stepping import Trajectory, run, scheme
-from ._validation import as_tensor, check_finite, check_int, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_bool,
+    check_callable,
+    check_finite,
+    check_instance,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "Flow",
@@ -76,20 +87,31 @@ class Flow:
     energy_rate: Callable[[State], torch.Tensor]
     check_state: Callable[[State], None] | None = None
 
+    def __post_init__(self) -> None:
+        check_instance("name", self.name, str)
+        check_instance("equation", self.equation, str)
+        check_int("n_vars", self.n_vars)
+        for field in ("rhs", "energy", "energy_rate"):
+            check_callable(field, getattr(self, field))
+        if self.check_state is not None:
+            check_callable("check_state", self.check_state)
+
 
 def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Return ``W -> grad J(W)`` computed by autograd, batched over leading dims."""
-    if not callable(J):
-        raise ValueError(f"J must be a callable W -> J(W), got {type(J).__name__}")
+    """Return ``W -> grad J(W)`` computed by autograd, batched over leading dims.
+
+    ``TypeError`` if ``J`` is not callable; the returned function raises ``ValueError`` if ``J`` does
+    not map ``(..., q)`` to a tensor of shape ``(...)``.
+    """
+    check_callable("J", J)
 
     def grad(W: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():
             w = W.detach().requires_grad_(True)
             value = J(w)
-            if value.shape != w.shape[:-1]:
-                raise ValueError(
-                    f"J must map shape (..., q) to (...): got {tuple(value.shape)} for input {tuple(w.shape)}"
-                )
+            if not isinstance(value, torch.Tensor) or value.shape != w.shape[:-1]:
+                got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+                raise ValueError(f"J must map shape (..., q) to (...): got {got} for input {tuple(w.shape)}")
             (g,) = torch.autograd.grad(value.sum(), w)
         return g
 
@@ -99,25 +121,26 @@ def autograd_gradient(J: Objective) -> Callable[[torch.Tensor], torch.Tensor]:
 def one_gradient(
     f: Objective | None, grad: Callable | None, what: str = "the potential"
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``grad``, or ``grad f`` by autograd: exactly one of the two must be given (``ValueError`` otherwise).
+    """``grad``, or ``grad f`` by autograd: exactly one of the two must be given (``ValueError`` otherwise;
+    ``TypeError`` if the one given is not callable).
 
     The argument pair ``f=`` / ``grad=`` of the stochastic dynamics (:func:`gradflows.particles.langevin`,
     :func:`gradflows.deep_relaxation.two_scale`, :mod:`gradflows.fast_langevin`).
     """
+    check_instance("what", what, str)
     if (f is None) == (grad is None):
         raise ValueError(f"give exactly one of f ({what}) and grad (its gradient)")
-    fn = grad if grad is not None else f
-    if not callable(fn):
-        raise ValueError(f"f and grad must be callables on tensors of shape (n, d), got {type(fn).__name__}")
-    return grad if grad is not None else autograd_gradient(f)
+    if grad is not None:
+        return check_callable("grad", grad)
+    check_callable("f", f)
+    return autograd_gradient(f)
 
 
 def _grad(J: Objective, grad: Callable | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    check_callable("J", J)
     if grad is None:
         return autograd_gradient(J)
-    if not callable(grad):
-        raise ValueError("grad must be a callable W -> grad J(W) or None")
-    return grad
+    return check_callable("grad", grad)
 
 
 def _sq(x: torch.Tensor) -> torch.Tensor:
@@ -166,9 +189,7 @@ def nesterov(J: Objective, nu: float, grad: Callable | None = None) -> Flow:
     ``dE/dt = -nu |grad J(W + nu Z)|^2`` (Lemma 5.2.3, identity (5.20)).
     Notebook ``01-sgd/02-momentum-and-adam``.
     """
-    nu = float(nu)
-    if not nu >= 0 or nu == float("inf"):
-        raise ValueError(f"nu must be a finite number >= 0, got {nu!r}")
+    nu = check_nonnegative("nu", nu)
     g = _grad(J, grad)
     return Flow(
         name=f"Nesterov (nu={nu:g})",
@@ -273,21 +294,37 @@ def adam_asymptotic_energy(
     """The LASSO-like functional (5.28) ``J(W) + (eps1/2) |grad J(W)|_1``.
 
     On the slow manifold ``Z = -grad J``, ``D = grad J ** 2`` the Adam energy
-    (5.24) equals it exactly. Notebook ``01-sgd/02-momentum-and-adam``.
+    (5.24) equals it exactly. ``W`` ``(..., q)``. Raises ``ValueError`` if the result is not finite
+    (``J`` or its gradient overflows at ``W``). Notebook ``01-sgd/02-momentum-and-adam``.
     """
     eps1 = check_positive("eps1", eps1)
-    return J(W) + 0.5 * eps1 * _grad(J, grad)(W).abs().sum(-1)
+    g = _grad(J, grad)
+    W = as_real_tensor("W", W)
+    if W.ndim == 0:
+        raise ValueError("W must have shape (..., q) with q >= 1, got a scalar")
+    out = J(W) + 0.5 * eps1 * g(W).abs().sum(-1)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("J(W) + (eps1/2) |grad J(W)|_1 is not finite: J or its gradient overflows at W")
+    return out
 
 
 def _prepare_state(flow: Flow, state0) -> State:
-    if isinstance(state0, torch.Tensor):
-        state0 = (state0,)
+    if isinstance(state0, torch.Tensor) or (
+        flow.n_vars == 1 and isinstance(state0, list) and not any(isinstance(s, torch.Tensor) for s in state0)
+    ):
+        state0 = (state0,)  # one tensor (or a list of numbers) for a flow of one variable
+    if not isinstance(state0, tuple | list):
+        raise TypeError(
+            f"state0 must be a tensor or a tuple of {flow.n_vars} tensor(s), got {type(state0).__name__}"
+        )
     state = tuple(as_tensor(f"state0[{i}]", s) for i, s in enumerate(state0))
     if len(state) != flow.n_vars:
         raise ValueError(f"{flow.name} needs a state of {flow.n_vars} tensor(s), got {len(state)}")
     shape = state[0].shape
     if state[0].ndim == 0:
         raise ValueError("state tensors must have shape (..., q) with q >= 1, got a scalar")
+    if state[0].numel() == 0:
+        raise ValueError(f"state0 is empty (shape {tuple(shape)}): give at least one parameter")
     for i, s in enumerate(state):
         if s.shape != shape:
             raise ValueError(
@@ -323,16 +360,22 @@ def integrate(
     Raises :class:`~gradflows.DivergenceError` when the iterates stop being finite.
     Notebooks ``01-sgd/01-gradient-flow`` and ``01-sgd/02-momentum-and-adam``.
     """
+    check_instance("flow", flow, Flow)
     dt = check_positive("dt", dt)
     n_steps = check_int("n_steps", n_steps, minimum=0)
+    if not math.isfinite(n_steps * dt):
+        raise ValueError(f"the horizon n_steps * dt = {n_steps} * {dt:g} is not a finite number")
     record_every = check_int("record_every", record_every, minimum=1)
+    if progress is not None:
+        check_bool("progress", progress)
     step = scheme(method, METHODS)
     y = _prepare_state(flow, state0)
+    names = ("W", "Z", "D")[: flow.n_vars] + tuple(f"y{i}" for i in range(3, flow.n_vars))
     return run(
         lambda k, y: step(flow.rhs, y, dt),
         y,
         n_steps,
-        names=("W", "Z", "D")[: flow.n_vars],
+        names=names,
         dt=dt,
         record_every=record_every,
         progress=progress,

@@ -27,15 +27,19 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ._errors import DivergenceError
 from ._stepping import Trajectory, run
 from ._validation import (
+    as_real_tensor,
     as_tensor,
+    check_callable,
     check_finite,
     check_generator,
     check_int,
-    check_ndim,
+    check_memory,
     check_nonnegative,
     check_positive,
+    check_real,
 )
 from .mean_field import _check_net, _drift
 from .ode_optimizers import one_gradient
@@ -79,7 +83,7 @@ def _euler_maruyama(
             x.add_(xi)
         return (x,)
 
-    return run(
+    traj = run(
         step,
         (x0,),
         n_steps,
@@ -92,6 +96,24 @@ def _euler_maruyama(
         advice=f"try a smaller dt (now {dt:g})",
         inplace=True,
     )
+    return _finite_stats(traj, desc)
+
+
+def _finite_stats(traj: Trajectory, desc: str, what: str = "stats(X)", state: str = "X") -> Trajectory:
+    """``traj``, or :class:`~gradflows.DivergenceError` if a recorded ``stats(...)`` is not finite.
+
+    The stepping loop checks the state at every record, not what ``stats`` made of it: a statistic
+    of a finite state can still overflow (e.g. the mean of entries near the largest float). Shared
+    with :func:`gradflows.deep_relaxation.two_scale`."""
+    if traj.stats is not None:
+        bad = ~torch.isfinite(traj.stats).reshape(len(traj.stats), -1).all(1)
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0, 0])
+            raise DivergenceError(
+                f"{desc}: {what} has non-finite values at record {i} (t = {float(traj.times[i]):g}) "
+                f"although {state} is finite there: the statistic overflows"
+            )
+    return traj
 
 
 def gaussian_increments(
@@ -131,10 +153,13 @@ def _check_loop_args(sigma, dt, n_steps, record_every, stats, noise_chunk):
     n_steps = check_int("n_steps", n_steps, minimum=0)
     if record_every is not None:
         record_every = check_int("record_every", record_every)
-    if stats is not None and (not callable(stats) or record_every is None):
-        raise ValueError(
-            "stats must be a callable X -> tensor, recorded every record_every steps: give record_every too"
-        )
+    if stats is not None:
+        check_callable("stats", stats)
+        if record_every is None:
+            raise ValueError(
+                "stats must be a callable X -> tensor, recorded every record_every steps: "
+                "give record_every too"
+            )
     if noise_chunk is not None:
         noise_chunk = check_int("noise_chunk", noise_chunk)
     return sigma, dt, n_steps, record_every, noise_chunk
@@ -189,17 +214,26 @@ def langevin(
     Raises
     ------
     gradflows.DivergenceError
-        When the state is not finite at a recording time or at the end.
+        When the state is not finite at a recording time or at the end, or a recorded ``stats(X)``
+        is not finite.
     """
     sigma, dt, n_steps, record_every, noise_chunk = _check_loop_args(
         sigma, dt, n_steps, record_every, stats, noise_chunk
     )
     g = one_gradient(f, grad)
-    x0 = check_finite("x0", check_ndim("x0", as_tensor("x0", x0), 2))
+    x0 = as_real_tensor("x0", x0, ndim=2)
     check_generator(generator, x0.device, "the particles")
+
+    def field(x: Tensor, _k: int) -> Tensor:
+        d = g(x)
+        if not isinstance(d, Tensor) or d.shape != x.shape:
+            got = tuple(d.shape) if isinstance(d, Tensor) else type(d).__name__
+            raise ValueError(f"the gradient must have the shape {tuple(x.shape)} of the particles, got {got}")
+        return d
+
     return _euler_maruyama(
         x0,
-        lambda x, _k: g(x),
+        field,
         -dt,
         sigma,
         dt,
@@ -258,18 +292,22 @@ def mean_field_langevin(
         :func:`langevin`, which also explains ``record_every``, ``stats`` and the result.
     """
     sigma, dt, n_steps, record_every, _ = _check_loop_args(sigma, dt, n_steps, record_every, stats, None)
-    X0, Z, Y, chunk = _check_net(X0, Z, Y, activation, chunk)
+    X0, Z, Y, chunk = _check_net(X0, Z, Y, activation, chunk, x_name="X0")
     check_generator(generator, X0.device, "the particles")
     M = Z.shape[0]
     if minibatch is not None:
         minibatch = check_int("minibatch", minibatch)
+        check_memory(f"minibatch={minibatch} rows", float(minibatch) * (Z.shape[1] + 3), Z.dtype)
     if noise is not None:
         noise = check_finite("noise", as_tensor("noise", noise, X0.dtype))
         if noise.shape != (n_steps, *X0.shape) or noise.device != X0.device:
             raise ValueError(
                 f"noise must have shape {(n_steps, *X0.shape)} on {X0.device}, got {tuple(noise.shape)}"
             )
-    shrink = -0.5 * sigma**2
+    try:
+        shrink = -0.5 * sigma**2
+    except OverflowError:
+        raise ValueError(f"sigma={sigma!r} is too large: sigma**2 overflows") from None
 
     def field(x: Tensor, _k: int) -> Tensor:
         if minibatch is None:
@@ -318,14 +356,37 @@ def time_averaged_histogram(
     after ``T_burn``. Per-bin standard errors from ``n_batches`` batch means of consecutive records.
     Returns ``(p_avg, se)``, each ``(bins,)``. Used in notebooks/03-mfld/02 (the O(dt) bias of the scheme).
     """
+    x0 = as_real_tensor("x0", x0, ndim=2)
+    if x0.shape[1] != 1:
+        raise ValueError(f"x0 must have shape (n, 1) (particles on the line), got {tuple(x0.shape)}")
+    dt = check_positive("dt", dt)
     T_burn, T_avg = check_nonnegative("T_burn", T_burn), check_positive("T_avg", T_avg)
+    every = check_positive("every", every)
     bins, n_batches = check_int("bins", bins), check_int("n_batches", n_batches, minimum=2)
+    lo, hi = check_real("lo", lo), check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be smaller than hi, got lo={lo!r}, hi={hi!r}")
+    steps = (T_burn + T_avg) / dt
+    if not math.isfinite(steps):
+        raise ValueError(f"(T_burn + T_avg) / dt overflows: dt={dt!r} is too small for T_burn + T_avg")
+    if every > T_burn + T_avg:
+        raise ValueError(f"every={every!r} must not exceed T_burn + T_avg = {T_burn + T_avg!r}")
+    n_steps, record_every = int(round(steps)), int(round(every / dt))
+    if n_steps < 1 or record_every < 1:
+        raise ValueError(
+            f"dt={dt!r} must not exceed every={every!r} (nor T_burn + T_avg): "
+            f"every / dt rounds to {record_every}"
+        )
+    check_memory(f"{bins} bins at every record", (n_steps // record_every + 2.0) * bins, x0.dtype)
     run = langevin(
-        x0, sigma, dt, int(round((T_burn + T_avg) / dt)), grad=grad, record_every=int(round(every / dt)),
+        x0, sigma, dt, n_steps, grad=grad, record_every=record_every,
         stats=lambda X: torch.histc(X, bins, lo, hi), generator=generator, progress=False,
     )  # fmt: skip
     recs = run.stats[run.times > T_burn].double().cpu().numpy() / x0.shape[0]
     if len(recs) % n_batches:
-        raise ValueError(f"{len(recs)} records after T_burn do not split into {n_batches} batches")
+        raise ValueError(
+            f"n_batches={n_batches}: the {len(recs)} records after T_burn do not split into "
+            "n_batches equal batches"
+        )
     se = recs.reshape(n_batches, -1, bins).mean(1).std(0, ddof=1) / math.sqrt(n_batches)
     return recs.mean(0), se

@@ -16,19 +16,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch.special import ndtr
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
 from ._validation import (
+    as_real_tensor,
     as_tensor,
+    check_callable,
     check_finite,
     check_generator,
     check_int,
-    check_ndim,
+    check_memory,
     check_nonnegative,
     check_positive,
+    check_range,
+    check_real,
 )
 from .device import show_progress
 
@@ -57,11 +62,29 @@ def _common(**named) -> list[torch.Tensor]:
     device = ref.device if ref is not None else torch.device("cpu")
     out = []
     for name, v in named.items():
+        if isinstance(v, bool | np.bool_):
+            raise TypeError(f"{name} must be a number or a tensor of real numbers, got {v!r} (bool)")
         t = as_tensor(name, v, dtype)
         if isinstance(v, torch.Tensor) and t.device != device:
             raise ValueError(f"{name} is on {t.device} but the other arguments are on {device}")
         out.append(check_finite(name, t.to(device)))
     return out
+
+
+def _broadcast(*tensors: torch.Tensor, names: str) -> list[torch.Tensor]:
+    """``torch.broadcast_tensors``, with an error that names the arguments."""
+    try:
+        return list(torch.broadcast_tensors(*tensors))
+    except RuntimeError:
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise ValueError(f"{names} must broadcast to one shape, got shapes {shapes}") from None
+
+
+def _finite_price(what: str, value: torch.Tensor, hint: str) -> torch.Tensor:
+    """``value``, or a ``ValueError`` if the formula overflowed (NaN/inf from finite arguments)."""
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{what} is not finite for these arguments: {hint}")
+    return value
 
 
 def _black(F: torch.Tensor, K: torch.Tensor, v: torch.Tensor, disc: torch.Tensor, call: bool) -> torch.Tensor:
@@ -81,7 +104,9 @@ def _black(F: torch.Tensor, K: torch.Tensor, v: torch.Tensor, disc: torch.Tensor
 
 
 def _bs(S, K, r, sigma, tau, call: bool) -> torch.Tensor:
-    S, K, r, sigma, tau = torch.broadcast_tensors(*_common(S=S, K=K, r=r, sigma=sigma, tau=tau))
+    S, K, r, sigma, tau = _broadcast(
+        *_common(S=S, K=K, r=r, sigma=sigma, tau=tau), names="S, K, r, sigma and tau"
+    )
     for name, t, bad, what in (
         ("S", S, S < 0, ">= 0"),
         ("K", K, K <= 0, "> 0"),
@@ -90,7 +115,10 @@ def _bs(S, K, r, sigma, tau, call: bool) -> torch.Tensor:
     ):
         if bool(bad.any()):
             raise ValueError(f"{name} must be {what}, got min {float(t.min())!r}")
-    return _black(S * torch.exp(r * tau), K, sigma * tau.sqrt(), torch.exp(-r * tau), call)
+    price = _black(S * torch.exp(r * tau), K, sigma * tau.sqrt(), torch.exp(-r * tau), call)
+    return _finite_price(
+        "the Black-Scholes price", price, "S * exp(r * tau) or sigma^2 * tau overflows (values too large)"
+    )
 
 
 def bs_call(S: Arg, K: Arg, r: Arg, sigma: Arg, tau: Arg) -> torch.Tensor:
@@ -113,16 +141,18 @@ def bs_put(S: Arg, K: Arg, r: Arg, sigma: Arg, tau: Arg) -> torch.Tensor:
 
 
 def _vol(sigma, d: int | None, like: torch.Tensor) -> torch.Tensor:
-    s = check_finite("sigma", check_ndim("sigma", as_tensor("sigma", sigma, like.dtype), 2))
+    s = as_real_tensor("sigma", sigma, like.dtype, ndim=2)
     if isinstance(sigma, torch.Tensor) and sigma.device != like.device:
         raise ValueError(f"sigma is on {sigma.device} but S0 is on {like.device}")
     if d is not None and s.shape[0] != d:
-        raise ValueError(f"sigma must have shape (d, d') with d={d} rows, got {tuple(s.shape)}")
+        raise ValueError(
+            f"sigma must have shape (d, d') with d={d} rows (S0 has d={d} assets), got {tuple(s.shape)}"
+        )
     return s.to(like.device)
 
 
 def _spot(S0, ndims=(1, 2)) -> torch.Tensor:
-    S0 = check_finite("S0", check_ndim("S0", as_tensor("S0", S0), ndims))
+    S0 = as_real_tensor("S0", S0, ndim=ndims)
     if bool((S0 <= 0).any()):
         raise ValueError("S0 must be positive")
     return S0
@@ -147,8 +177,12 @@ def geometric_basket_call(S0: torch.Tensor, K: float, r: Arg, sigma: torch.Tenso
     a = sig.square().sum(1).mean()
     s2 = sig.mean(0).square().sum()
     G0 = torch.exp(torch.log(S0).mean(-1))
+    _broadcast(G0, r, tau, names="S0 (its batch), r and tau")
     F = G0 * torch.exp((r - 0.5 * a + 0.5 * s2) * tau)  # E[G_T]
-    return _black(F, torch.full_like(F, K), (s2 * tau).sqrt(), torch.exp(-r * tau), call=True)
+    price = _black(F, torch.full_like(F, K), (s2 * tau).sqrt(), torch.exp(-r * tau), call=True)
+    return _finite_price(
+        "the geometric basket price", price, "S0, sigma^2 * tau or r * tau overflows (values too large)"
+    )
 
 
 def correlated_vol(vols: torch.Tensor, rho: Arg) -> torch.Tensor:
@@ -160,20 +194,20 @@ def correlated_vol(vols: torch.Tensor, rho: Arg) -> torch.Tensor:
     ``-1/(d-1) < rho < 1``) or a ``(d, d)`` correlation matrix. Notebook
     ``03-mfld/01-networks-as-measures``.
     """
-    v = check_finite("vols", check_ndim("vols", as_tensor("vols", vols), 1))
+    v = as_real_tensor("vols", vols, ndim=1, nonempty=False)
     if v.numel() == 0 or bool((v <= 0).any()):
         raise ValueError("vols must be a non-empty 1-D tensor of positive volatilities")
     d = v.numel()
-    if isinstance(rho, torch.Tensor) and rho.ndim == 2:
-        C = check_finite("rho", rho.to(v))
+    if isinstance(rho, torch.Tensor | np.ndarray | list | tuple) and not (
+        isinstance(rho, torch.Tensor | np.ndarray) and rho.ndim < 2 and math.prod(rho.shape) == 1
+    ):
+        C = as_real_tensor("rho", rho, like=v, ndim=2)
         ok = C.shape == (d, d) and torch.allclose(C, C.T) and torch.allclose(C.diagonal(), torch.ones_like(v))
         if not ok:
             raise ValueError(f"rho must be a number or a symmetric ({d}, {d}) matrix with unit diagonal")
         hint = ""
     else:
-        rho_f = float(rho)
-        if not math.isfinite(rho_f):
-            raise ValueError(f"rho must be finite, got {rho!r}")
+        rho_f = check_real("rho", rho)
         C = (1 - rho_f) * torch.eye(d, dtype=v.dtype, device=v.device) + rho_f
         hint = f"; a constant correlation needs -1/(d-1) < rho < 1 (d={d}), got rho={rho_f:g}"
     L, info = torch.linalg.cholesky_ex(C)
@@ -187,7 +221,10 @@ def _sampler(S0, r, sigma, tau, mu):
     S0 = _spot(S0, 1)
     sig = _vol(sigma, S0.shape[0], S0)
     tau = check_nonnegative("tau", tau)
-    r = float(check_finite("r", as_tensor("r", r)).reshape(()))
+    check_real("r", r)
+    r = float(as_tensor("r", r).reshape(()))  # as before: through a tensor of the default dtype
+    if isinstance(mu, bool | np.bool_):
+        raise TypeError(f"mu must be a number, a tensor or None, got {mu!r} (bool)")
     rate = torch.tensor(r, dtype=S0.dtype) if mu is None else as_tensor("mu", mu, S0.dtype)
     check_finite("mu", rate)
     if rate.ndim > 1 or rate.numel() not in (1, S0.shape[0]):
@@ -219,7 +256,13 @@ def terminal_samples(
     """
     draw, _, _, device = _sampler(S0, r, sigma, tau, mu)
     check_generator(generator, device, "S0")
-    return draw(check_int("n_paths", n_paths), generator)
+    n_paths = check_int("n_paths", n_paths)
+    S0 = as_tensor("S0", S0)
+    check_memory(f"n_paths={n_paths} samples", n_paths * (S0.numel() + as_tensor("sigma", sigma).shape[-1]))
+    X = draw(n_paths, generator)
+    return _finite_price(
+        "the terminal samples", X, "exp((mu - |sigma|^2/2) tau + sqrt(tau) sigma Z) overflows"
+    )
 
 
 def mc_price(
@@ -241,18 +284,24 @@ def mc_price(
     standard deviation of the payoffs. ``payoff`` maps ``(n, d) -> (n,)``. Notebook
     ``03-mfld/01-networks-as-measures`` (claim MFLD-2).
     """
-    if not callable(payoff):
-        raise ValueError(f"payoff must be a callable (n, d) -> (n,), got {type(payoff).__name__}")
+    check_callable("payoff", payoff)
     draw, r, tau, device = _sampler(S0, r, sigma, tau, None)
     check_generator(generator, device, "S0")
     n_paths = check_int("n_paths", n_paths, minimum=2)
     chunk = check_int("chunk", chunk)
+    width = as_tensor("S0", S0).numel() + as_tensor("sigma", sigma).shape[-1]
+    check_memory(f"chunk={chunk} paths", chunk * width)
+    if -r * tau > 700:
+        raise ValueError(f"the discount factor exp(-r tau) overflows: r * tau = {r * tau:g}")
     starts = range(0, n_paths, chunk)
+    bar = None
     if show_progress(progress, len(starts)):
-        starts = tqdm(starts, desc="paths", leave=False)
+        bar = tqdm(total=n_paths, desc="paths", unit="path", leave=False)
     count, mean, m2 = 0, 0.0, 0.0
     for i, start in enumerate(starts):
         m = min(chunk, n_paths - start)
+        if bar is not None:
+            bar.update(m)
         p = payoff(draw(m, generator))
         if not isinstance(p, torch.Tensor) or p.shape != (m,):
             shape = tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__
@@ -268,8 +317,13 @@ def mc_price(
         mean = mean + delta * (m / total)
         m2 = m2 + (p - bm).square().sum() + delta.square() * (count * m / total)
         count = total
+    if bar is not None:
+        bar.close()
     disc = math.exp(-r * tau)
-    return disc * mean, disc * torch.sqrt(m2 / (count - 1) / count)
+    price, se = disc * mean, disc * torch.sqrt(m2 / (count - 1) / count)
+    if not (bool(torch.isfinite(price)) and bool(torch.isfinite(se))):
+        raise ValueError("the payoffs are too large: their mean or variance overflows (S0 or r too large?)")
+    return price, se
 
 
 def geometric_basket_payoff(K: float) -> Payoff:
@@ -293,7 +347,7 @@ def arithmetic_basket_payoff(K: float, weights: torch.Tensor | None = None) -> P
     K = check_positive("K", K)
     w = None
     if weights is not None:
-        w = check_finite("weights", check_ndim("weights", as_tensor("weights", weights), 1))
+        w = as_real_tensor("weights", weights, ndim=1)
 
     def payoff(X: torch.Tensor) -> torch.Tensor:
         if w is None:
@@ -317,34 +371,42 @@ def heston_call(
     """
     import QuantLib as ql  # imported here: only the Heston reference needs it
 
-    S_t, V_t = torch.broadcast_tensors(*_common(S=S, V=V))
+    S_t, V_t = _broadcast(*_common(S=S, V=V), names="S and V")
     if S_t.ndim > 1:
         raise ValueError(f"S and V must broadcast to a 1-D batch, got shape {tuple(S_t.shape)}")
     for name, t in (("S", S_t), ("V", V_t)):
         if bool((t <= 0).any()):
             raise ValueError(f"{name} must be positive, got min {float(t.min())!r}")
     K = check_positive("K", K)
-    for name, v in (("kappa", kappa), ("theta", theta), ("eta", eta)):
-        check_positive(name, v)
-    if not -1 < float(rho) < 1:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-    days = float(tau) * 365
-    if float(tau) <= 0 or abs(days - round(days)) > 1e-9 * max(1.0, days):
-        raise ValueError(f"tau must be a positive multiple of 1/365 (QuantLib counts days), got {tau!r}")
+    r = check_real("r", r)
+    kappa, theta, eta = (
+        check_positive(name, v) for name, v in (("kappa", kappa), ("theta", theta), ("eta", eta))
+    )
+    rho = check_range("rho", rho, -1.0, 1.0, lo_open=True, hi_open=True)
+    tau = check_positive("tau", tau)
+    days = tau * 365
+    if not math.isfinite(days) or days > 1e6 or abs(days - round(days)) > 1e-9 * max(1.0, days):
+        raise ValueError(
+            f"tau must be a positive multiple of 1/365, at most 1e6 days (QuantLib counts days); got {tau!r}"
+        )
     today = ql.Date(2, 1, 2001)
     ql.Settings.instance().evaluationDate = today
     dc = ql.Actual365Fixed()
-    rates = ql.YieldTermStructureHandle(ql.FlatForward(today, float(r), dc))
-    divs = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
-    expiry = ql.EuropeanExercise(today + int(round(days)))
-    option = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, K), expiry)
-    out = []
-    for s, v in zip(S_t.reshape(-1).tolist(), V_t.reshape(-1).tolist(), strict=True):
-        spot = ql.QuoteHandle(ql.SimpleQuote(s))
-        process = ql.HestonProcess(rates, divs, spot, v, float(kappa), float(theta), float(eta), float(rho))
-        option.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(process)))
-        out.append(option.NPV())
-    return torch.tensor(out, dtype=S_t.dtype, device=S_t.device).reshape(S_t.shape)
+    try:
+        rates = ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc))
+        divs = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
+        expiry = ql.EuropeanExercise(today + int(round(days)))
+        option = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, K), expiry)
+        out = []
+        for s, v in zip(S_t.reshape(-1).tolist(), V_t.reshape(-1).tolist(), strict=True):
+            spot = ql.QuoteHandle(ql.SimpleQuote(s))
+            process = ql.HestonProcess(rates, divs, spot, v, kappa, theta, eta, rho)
+            option.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(process)))
+            out.append(option.NPV())
+    except RuntimeError as err:  # QuantLib's own errors (e.g. its integration failing to converge)
+        raise ValueError(f"QuantLib cannot price these Heston parameters: {err}") from None
+    price = torch.tensor(out, dtype=S_t.dtype, device=S_t.device).reshape(S_t.shape)
+    return _finite_price("the Heston price", price, "QuantLib returned NaN/inf (parameters too extreme)")
 
 
 def bs_vega(S: float, K: float, r: float, sigma: float, tau: float) -> float:
@@ -352,9 +414,16 @@ def bs_vega(S: float, K: float, r: float, sigma: float, tau: float) -> float:
 
     Converts price tolerances into volatility points (notebook ``05-tdgf/02-tdgf-vs-dgm``).
     """
+    S_f = check_nonnegative("S", S)
+    check_positive("K", K), check_real("r", r), check_nonnegative("tau", tau)
     sig = torch.tensor(check_positive("sigma", sigma), requires_grad=True)
-    (g,) = torch.autograd.grad(bs_call(torch.tensor(float(S)), K, r, sig, tau), sig)
-    return g.item()
+    (g,) = torch.autograd.grad(bs_call(torch.tensor(S_f), K, r, sig, tau), sig)
+    vega = g.item()
+    if not math.isfinite(vega):
+        raise ValueError(
+            f"the vega is not finite for S={S!r}, sigma={sigma!r}, tau={tau!r} (values too large)"
+        )
+    return vega
 
 
 def bs_implied_vol(price: float, S: float, K: float, r: float, tau: float) -> float:
@@ -362,7 +431,13 @@ def bs_implied_vol(price: float, S: float, K: float, r: float, tau: float) -> fl
     ``xtol = 1e-14``); scalar arguments. Notebook ``05-tdgf/02-tdgf-vs-dgm``."""
     from scipy.optimize import brentq
 
-    check_positive("tau", tau)
-    if not math.isfinite(price):
-        raise ValueError(f"price must be finite, got {price!r}")
+    check_real("price", price)
+    check_nonnegative("S", S), check_positive("K", K), check_real("r", r), check_positive("tau", tau)
+    low, high = (bs_call(S, K, r, s, tau).item() - price for s in (1e-4, 3.0))
+    if low * high > 0:  # brentq needs a change of sign
+        raise ValueError(
+            f"price must lie between the call prices at sigma = 1e-4 and sigma = 3 "
+            f"({low + price:.6g} and {high + price:.6g} for S={S!r}, K={K!r}, r={r!r}, tau={tau!r}); "
+            f"got {price!r}"
+        )
     return brentq(lambda s: bs_call(S, K, r, s, tau).item() - price, 1e-4, 3.0, xtol=1e-14)

@@ -27,9 +27,70 @@ import numpy as np
 import torch
 
 from . import pricing
-from ._validation import as_tensor, check_finite, check_generator, check_int, check_ndim, check_positive
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_choice,
+    check_generator,
+    check_int,
+    check_memory,
+    check_ndim,
+    check_nonempty,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    check_real,
+)
+from .device import _check_device
 
 __all__ = ["PricingPDE", "BlackScholes", "Heston", "BasketBlackScholes", "check_model"]
+
+_FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+def _real_array(name: str, v, ndim: int | Sequence[int] = 1, nonempty: bool = True) -> np.ndarray:
+    """``v`` (numbers, a list, an array or a tensor) as a finite float64 NumPy array, by the type rules
+    of :func:`~gradflows._validation.as_tensor`; Python numbers are converted exactly (not through
+    torch's default dtype), as ``np.asarray(v, dtype=float)`` does."""
+    if isinstance(v, list | tuple) and any(isinstance(e, bool | np.bool_) for e in v):
+        raise TypeError(f"{name} must hold real numbers, got booleans in {v!r}")
+    t = as_tensor(name, v)
+    check_ndim(name, t, ndim)
+    if nonempty:
+        check_nonempty(name, t)
+    if isinstance(v, torch.Tensor):
+        a = v.detach().cpu().double().numpy()
+    else:
+        a = np.asarray(v, dtype=float)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def _dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is ``torch.float32`` or ``torch.float64``."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return check_choice("dtype", dtype, _FLOAT_DTYPES)
+
+
+def _like(name: str, like) -> torch.Tensor:
+    """``like`` if it is a real floating tensor (its dtype and device are what is used)."""
+    if not isinstance(like, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor (its dtype and device are used), got {type(like).__name__}"
+        )
+    if like.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a float32 or float64 tensor, got dtype {like.dtype}")
+    return like
+
+
+def _finite_out(what: str, value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``value``, or a ``ValueError`` if it overflowed at finite states ``x``."""
+    if not bool(torch.isfinite(value).all()):
+        big = float(x.abs().max()) if x.numel() else 0.0
+        raise ValueError(f"{what} is not finite at these states (largest |x| = {big:.3g}): x is too large")
+    return value
 
 
 class PricingPDE:
@@ -39,16 +100,17 @@ class PricingPDE:
     coords: tuple[str, ...] = ()
 
     def __init__(self, r: float, K: float, lo: Sequence[float], hi: Sequence[float]) -> None:
-        self.r = float(r)
-        if not math.isfinite(self.r):
-            raise ValueError(f"r must be finite, got {r!r}")
+        self.r = check_real("r", r)
         self.K = check_positive("K", K)
-        lo = [float(v) for v in lo]
-        hi = [float(v) for v in hi]
+        lo = _real_array("lo", lo).tolist()
+        hi = _real_array("hi", hi).tolist()
         if len(lo) != len(hi) or not all(a < b for a, b in zip(lo, hi, strict=True)):
             raise ValueError(f"domain must satisfy lo < hi in every coordinate, got lo={lo}, hi={hi}")
         if lo[0] <= 0:
             raise ValueError(f"the price coordinate must start above 0 (log-prices appear), got {lo[0]}")
+        sides = np.subtract(hi, lo)
+        if not (np.isfinite(sides).all() and math.isfinite(float(np.prod(sides)))):
+            raise ValueError(f"the domain box is too large (its size overflows): lo={lo}, hi={hi}")
         self.lo, self.hi = lo, hi
 
     @property
@@ -62,7 +124,8 @@ class PricingPDE:
         return float(np.prod(np.subtract(self.hi, self.lo)))
 
     def _x(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_ndim("x", as_tensor("x", x), 2)
+        """``x`` checked: a finite real ``(n, d)`` tensor (lists are converted)."""
+        x = as_real_tensor("x", x, ndim=2, nonempty=False)
         if x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}) for {self.name}, got {tuple(x.shape)}")
         return x
@@ -70,10 +133,16 @@ class PricingPDE:
     def x_like(self, x: torch.Tensor, like: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` checked to be a ``(n, d)`` array of states; with ``like``, on its dtype and device."""
         x = self._x(x)
-        return x if like is None else x.to(like)
+        if like is None:
+            return x
+        x = x.to(_like("like", like))
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"x has entries too large for the dtype of like ({like.dtype})")
+        return x
 
     def bounds(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(lo, hi)`` as tensors with the dtype and device of ``like``."""
+        like = _like("like", like)
         return (
             torch.tensor(self.lo, dtype=like.dtype, device=like.device),
             torch.tensor(self.hi, dtype=like.dtype, device=like.device),
@@ -87,22 +156,30 @@ class PricingPDE:
         device: torch.device | str = "cpu",
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` uniform points of the domain and their Monte Carlo weights ``volume / n``."""
-        n = check_int("n", n)
+        return self._sample(n, generator, dtype, device)
+
+    def _sample(self, n, generator, dtype, device, name: str = "n"):
+        """:meth:`sample`, with ``n`` named ``name`` in the errors (``points`` for the solvers)."""
+        n = check_int(name, n)
+        check_memory(f"{name}={n} points", n * (self.dim + 1), torch.float64)
         check_generator(generator, torch.device("cpu"), "the samples (drawn on the CPU)")
+        dtype, device = _dtype(dtype), _check_device("device", device)
         u = torch.rand(n, self.dim, generator=generator, dtype=dtype)
         lo, hi = self.bounds(u)
         x = (lo + (hi - lo) * u).to(device)
         return x, torch.full((n,), self.volume / n, dtype=dtype, device=device)
 
-    def _midpoint_axes(self, n: int | Sequence[int], dtype: torch.dtype) -> list[torch.Tensor]:
+    def _midpoint_axes(
+        self, n: int | Sequence[int], dtype: torch.dtype, name: str = "n"
+    ) -> list[torch.Tensor]:
         """Midpoints of ``n`` cells per coordinate (a number or one per coordinate)."""
-        ns = (
-            [check_int("n", n)] * self.dim
-            if isinstance(n, (int, np.integer))
-            else [check_int("n", m) for m in n]
-        )
-        if len(ns) != self.dim:
-            raise ValueError(f"n must give {self.dim} grid sizes, got {list(n)}")
+        if isinstance(n, Sequence | np.ndarray | torch.Tensor) and not isinstance(n, str) and np.ndim(n) > 0:
+            ns = [check_int(f"{name}[{i}]", m) for i, m in enumerate(n)]
+            if len(ns) != self.dim:
+                raise ValueError(f"{name} must give {self.dim} grid sizes, got {list(n)}")
+        else:
+            ns = [check_int(name, n)] * self.dim
+        check_memory(f"a grid of {' x '.join(map(str, ns))} points", math.prod(ns) * (self.dim + 1), dtype)
         return [
             lo + (torch.arange(m, dtype=dtype) + 0.5) * (hi - lo) / m
             for m, lo, hi in zip(ns, self.lo, self.hi, strict=True)
@@ -112,7 +189,12 @@ class PricingPDE:
         self, n: int | Sequence[int], dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Tensor midpoint rule: ``n`` points per coordinate (a number or one per coordinate)."""
-        x = torch.cartesian_prod(*self._midpoint_axes(n, dtype)).reshape(-1, self.dim)
+        return self._grid(n, dtype, device)
+
+    def _grid(self, n, dtype, device, name: str = "n"):
+        """:meth:`grid`, with ``n`` named ``name`` in the errors (``points`` for the solvers)."""
+        dtype, device = _dtype(dtype), _check_device("device", device)
+        x = torch.cartesian_prod(*self._midpoint_axes(n, dtype, name)).reshape(-1, self.dim)
         return x.to(device), torch.full((x.shape[0],), self.volume / x.shape[0], dtype=dtype, device=device)
 
     def boundary_grid(
@@ -120,7 +202,12 @@ class PricingPDE:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Midpoint rule on the ``2 d`` faces of the box: points, weights (face measure / count)
         and outer unit normals, with ``n`` points per coordinate along each face (as :meth:`grid`)."""
-        axes = self._midpoint_axes(n, dtype)
+        return self._boundary_grid(n, dtype, device)
+
+    def _boundary_grid(self, n, dtype, device, name: str = "n"):
+        """:meth:`boundary_grid`, with ``n`` named ``name`` in the errors."""
+        dtype, device = _dtype(dtype), _check_device("device", device)
+        axes = self._midpoint_axes(n, dtype, name)
         sides = [hi - lo for lo, hi in zip(self.lo, self.hi, strict=True)]
         xs, ws, normals = [], [], []
         for i in range(self.dim):
@@ -138,7 +225,10 @@ class PricingPDE:
                 ws.append(torch.full((x.shape[0],), area / x.shape[0], dtype=dtype))
         return torch.cat(xs).to(device), torch.cat(ws).to(device), torch.cat(normals).to(device)
 
-    # to be provided by the models
+    # The coefficients, to be provided by the models. The public methods check ``x`` (a finite
+    # ``(n, d)`` tensor) and their result; the solvers' training loops call the private ``_A``,
+    # ``_mu``, ... on points they made themselves. A model written as a subclass may define either:
+    # the private ones default to the public ones.
     def A(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -148,49 +238,79 @@ class PricingPDE:
     def divA(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def b(self, x: torch.Tensor) -> torch.Tensor:
-        """Explicit drift of the divergence form, ``b_i = sum_j d_j A_ij - mu_i`` (5.1)."""
-        x = self._x(x)
-        return self.divA(x) - self.mu(x)
-
     def payoff(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def payoff_grad(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _A(self, x: torch.Tensor) -> torch.Tensor:
+        return self.A(x)
+
+    def _mu(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mu(x)
+
+    def _divA(self, x: torch.Tensor) -> torch.Tensor:
+        return self.divA(x)
+
+    def _payoff(self, x: torch.Tensor) -> torch.Tensor:
+        return self.payoff(x)
+
+    def _payoff_grad(self, x: torch.Tensor) -> torch.Tensor:
+        return self.payoff_grad(x)
+
+    def _b(self, x: torch.Tensor) -> torch.Tensor:
+        return self._divA(x) - self._mu(x)
+
+    def b(self, x: torch.Tensor) -> torch.Tensor:
+        """Explicit drift of the divergence form, ``b_i = sum_j d_j A_ij - mu_i`` (5.1)."""
+        x = self._x(x)
+        return _finite_out("b(x)", self._b(x), x)
+
     def reference(self, x: torch.Tensor, tau: float) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _lower_bound(self, x: torch.Tensor, tau: float) -> torch.Tensor:
+        return (x[:, 0] - self.K * math.exp(-self.r * tau)).clamp_min(0)
 
     def lower_bound(self, x: torch.Tensor, tau: float) -> torch.Tensor:
         """No-arbitrage lower bound ``(S - K e^{-r tau})^+`` of a call on the first coordinate."""
         x = self._x(x)
-        return (x[:, 0] - self.K * math.exp(-self.r * tau)).clamp_min(0)
+        tau = check_nonnegative("tau", tau)
+        if -self.r * tau > 700:
+            raise ValueError(f"the discount factor exp(-r tau) overflows: r * tau = {self.r * tau:g}")
+        return _finite_out("lower_bound(x, tau)", self._lower_bound(x, tau), x)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(d={self.dim}, r={self.r:g}, K={self.K:g}, lo={self.lo}, hi={self.hi})"
 
 
 def check_model(model) -> PricingPDE:
-    """``model`` itself if it is a model of this module; ``ValueError`` otherwise (used by every solver)."""
+    """``model`` itself if it is a model of this module; ``TypeError`` otherwise (used by every solver)."""
     if not isinstance(model, PricingPDE):
-        raise ValueError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
+        raise TypeError(f"model must be a gradflows.pricing_pdes model, got {type(model).__name__}")
     return model
 
 
 class _CallOnFirst:
     """Call ``(x_0 - K)^+`` on the first coordinate (the price)."""
 
-    def payoff(self, x: torch.Tensor) -> torch.Tensor:
-        """``(S - K)^+`` of shape ``(n,)``."""
-        return (self._x(x)[:, 0] - self.K).clamp_min(0)
+    def _payoff(self, x):
+        return (x[:, 0] - self.K).clamp_min(0)
 
-    def payoff_grad(self, x: torch.Tensor) -> torch.Tensor:
-        """Gradient of the payoff (a.e.): ``1{S > K}`` in the first coordinate."""
-        x = self._x(x)
+    def _payoff_grad(self, x):
         g = torch.zeros_like(x)
         g[:, 0] = (x[:, 0] > self.K).to(x.dtype)
         return g
+
+    def payoff(self, x: torch.Tensor) -> torch.Tensor:
+        """``(S - K)^+`` of shape ``(n,)``."""
+        x = self._x(x)
+        return _finite_out("payoff(x)", self._payoff(x), x)
+
+    def payoff_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """Gradient of the payoff (a.e.): ``1{S > K}`` in the first coordinate."""
+        return self._payoff_grad(self._x(x))
 
 
 class BlackScholes(_CallOnFirst, PricingPDE):
@@ -206,18 +326,32 @@ class BlackScholes(_CallOnFirst, PricingPDE):
     def __init__(
         self, r: float = 0.05, sigma: float = 0.25, K: float = 1.0, lo: float = 0.01, hi: float = 3.0
     ) -> None:
-        super().__init__(r, K, [lo], [hi])
+        super().__init__(r, K, [check_real("lo", lo)], [check_real("hi", hi)])
         self.sigma = check_positive("sigma", sigma)
+
+    def _A(self, x):
+        return (0.5 * self.sigma**2 * x[:, :1] ** 2)[:, :, None]
+
+    def _divA(self, x):
+        return self.sigma**2 * x
+
+    def _mu(self, x):
+        return self.r * x
 
     def A(self, x):
         """``(n, 1, 1)``: ``sigma^2 S^2 / 2``."""
-        return (0.5 * self.sigma**2 * self._x(x)[:, :1] ** 2)[:, :, None]
+        x = self._x(x)
+        return _finite_out("A(x)", self._A(x), x)
 
     def divA(self, x):
-        return self.sigma**2 * self._x(x)
+        """``(n, 1)``: ``sigma^2 S``."""
+        x = self._x(x)
+        return _finite_out("divA(x)", self._divA(x), x)
 
     def mu(self, x):
-        return self.r * self._x(x)
+        """``(n, 1)``: ``r S``."""
+        x = self._x(x)
+        return _finite_out("mu(x)", self._mu(x), x)
 
     def reference(self, x, tau):
         """Closed-form call price at time-to-maturity ``tau``, shape ``(n,)``."""
@@ -264,15 +398,15 @@ class Heston(_CallOnFirst, PricingPDE):
         taper: float = 0.0,
     ) -> None:
         super().__init__(r, K, lo, hi)
+        if self.dim != 2:
+            raise ValueError(f"lo and hi must have 2 entries (S, V) for the Heston model, got lo={self.lo}")
         if self.lo[1] <= 0:
             raise ValueError(f"the variance coordinate must start above 0, got {self.lo[1]}")
         self.kappa = check_positive("kappa", kappa)
         self.theta = check_positive("theta", theta)
         self.eta = check_positive("eta", eta)
-        self.rho = float(rho)
-        if not -1 < self.rho < 1:
-            raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-        self.taper = float(taper)
+        self.rho = check_range("rho", rho, -1.0, 1.0, lo_open=True, hi_open=True)
+        self.taper = check_nonnegative("taper", taper)
         if not 0 <= self.taper <= (self.hi[1] - self.lo[1]) / 2:
             raise ValueError(f"taper must lie in [0, (V_max - V_min) / 2], got {taper!r}")
 
@@ -287,25 +421,37 @@ class Heston(_CallOnFirst, PricingPDE):
             dout.append(sign * 6 * z * (1 - z) / self.taper)
         return out[0] * out[1], dout[0] * out[1] + out[0] * dout[1]
 
-    def A(self, x):
-        x = self._x(x)
+    def _A(self, x):
         S, V = x[:, 0], x[:, 1]
         c = 0.5 * self.rho * self.eta * S * V * self._chi(V)[0]
         return torch.stack(
             [torch.stack([0.5 * S * S * V, c], -1), torch.stack([c, 0.5 * self.eta**2 * V], -1)], -2
         )
 
-    def divA(self, x):
-        x = self._x(x)
+    def _divA(self, x):
         S, V = x[:, 0], x[:, 1]
         chi, dchi = self._chi(V)
         # d_S(S^2 V/2) + d_V(rho eta S V chi/2),  d_S(rho eta S V chi/2) + d_V(eta^2 V/2)
         k = 0.5 * self.rho * self.eta
         return torch.stack([S * V + k * S * (chi + V * dchi), k * V * chi + 0.5 * self.eta**2], -1)
 
-    def mu(self, x):
-        x = self._x(x)
+    def _mu(self, x):
         return torch.stack([self.r * x[:, 0], self.kappa * (self.theta - x[:, 1])], -1)
+
+    def A(self, x):
+        """``(n, 2, 2)``: ``[[S^2 V, rho eta S V chi(V)], [rho eta S V chi(V), eta^2 V]] / 2``."""
+        x = self._x(x)
+        return _finite_out("A(x)", self._A(x), x)
+
+    def divA(self, x):
+        """``(n, 2)``: the divergence of the rows of :meth:`A`."""
+        x = self._x(x)
+        return _finite_out("divA(x)", self._divA(x), x)
+
+    def mu(self, x):
+        """``(n, 2)``: ``(r S, kappa (theta - V))``."""
+        x = self._x(x)
+        return _finite_out("mu(x)", self._mu(x), x)
 
     def reference(self, x, tau):
         """QuantLib's analytic Heston call at each row ``(S, V)`` of ``x``, shape ``(n,)``."""
@@ -347,49 +493,87 @@ class BasketBlackScholes(PricingPDE):
         sigma: torch.Tensor | None = None,
     ) -> None:
         d = check_int("d", d)
-        super().__init__(r, K, [lo] * d, [hi] * d)
+        check_memory(f"the ({d}, {d}) covariance of d={d} assets", d * d)
+        super().__init__(r, K, [check_real("lo", lo)] * d, [check_real("hi", hi)] * d)
         self.coords = tuple(f"S{i + 1}" for i in range(d))
+        vol = check_positive("vol", vol)
         if sigma is None:
-            sigma = pricing.correlated_vol(
-                torch.full((d,), check_positive("vol", vol), dtype=torch.float64), rho
-            )
-        sigma = check_finite("sigma", as_tensor("sigma", sigma, torch.float64))
+            sigma = pricing.correlated_vol(torch.full((d,), vol, dtype=torch.float64), rho)
+        else:
+            check_real("rho", rho)
+        sigma = as_real_tensor("sigma", sigma, torch.float64)
         if sigma.ndim != 2 or sigma.shape[0] != d:
             raise ValueError(f"sigma must have shape ({d}, d'), got {tuple(sigma.shape)}")
         self.sigma = sigma
         self.C = sigma @ sigma.T
+        if not bool(torch.isfinite(self.C).all()):
+            raise ValueError("the covariance sigma sigma^T overflows: vol or sigma is too large")
 
     def _C(self, x):
         return self.C.to(dtype=x.dtype, device=x.device)
 
-    def A(self, x):
-        x = self._x(x)
+    def _A(self, x):
         return 0.5 * x[:, :, None] * x[:, None, :] * self._C(x)
 
-    def divA(self, x):
-        x = self._x(x)
+    def _divA(self, x):
         C = self._C(x)
         return 0.5 * x * (C.diagonal() + C.sum(1))
 
-    def mu(self, x):
-        return self.r * self._x(x)
+    def _mu(self, x):
+        return self.r * x
 
     def _geo(self, x):
-        x = self._x(x)
         return torch.exp(torch.log(x).mean(1))
 
-    def payoff(self, x):
-        """``(G - K)^+`` with ``G`` the geometric average, shape ``(n,)``."""
+    def _payoff(self, x):
         return (self._geo(x) - self.K).clamp_min(0)
 
-    def payoff_grad(self, x):
-        """``1{G > K} G / (d S_i)`` (a.e.)."""
-        x = self._x(x)
+    def _payoff_grad(self, x):
         G = self._geo(x)
         return ((G > self.K).to(x.dtype) * G)[:, None] / (self.dim * x)
 
+    def _positive(self, x):
+        x = self._x(x)
+        if bool((x <= 0).any()):
+            raise ValueError(
+                f"x must be positive for the basket payoff (it takes logarithms), got min {float(x.min())!r}"
+            )
+        return x
+
+    def A(self, x):
+        """``(n, d, d)``: ``S_i S_j C_ij / 2``."""
+        x = self._x(x)
+        return _finite_out("A(x)", self._A(x), x)
+
+    def divA(self, x):
+        """``(n, d)``: ``S_i (C_ii + sum_j C_ij) / 2``."""
+        x = self._x(x)
+        return _finite_out("divA(x)", self._divA(x), x)
+
+    def mu(self, x):
+        """``(n, d)``: ``r S_i``."""
+        x = self._x(x)
+        return _finite_out("mu(x)", self._mu(x), x)
+
+    def payoff(self, x):
+        """``(G - K)^+`` with ``G`` the geometric average, shape ``(n,)``."""
+        x = self._positive(x)
+        return _finite_out("payoff(x)", self._payoff(x), x)
+
+    def payoff_grad(self, x):
+        """``1{G > K} G / (d S_i)`` (a.e.)."""
+        x = self._positive(x)
+        return _finite_out("payoff_grad(x)", self._payoff_grad(x), x)
+
     def lower_bound(self, x, tau):
+        """Not available for the basket: raises ``ValueError`` (after checking ``x`` and ``tau``), so
+        that ``output="bound"`` of the solvers is refused."""
+        self._x(x)
+        check_nonnegative("tau", tau)
         raise ValueError('the basket model has no built-in lower bound; use output="plain"')
+
+    def _lower_bound(self, x, tau):
+        self.lower_bound(x, tau)
 
     def reference(self, x, tau):
         """Closed-form geometric-basket call at each row of ``x``, shape ``(n,)``."""

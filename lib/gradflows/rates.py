@@ -6,26 +6,46 @@ fitted slopes with a tolerance, never from a single point. Used in every chapter
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from ._validation import as_tensor, check_finite, check_ndim
+from ._validation import as_tensor, check_bool, check_finite, check_ndim
 
 __all__ = ["loglog_slope", "semilog_slope"]
 
 
-def _xy(x, y):
-    x = check_ndim("x", check_finite("x", as_tensor("x", x, torch.float64)), 1)
+def _abscissa(name: str, x) -> torch.Tensor:
+    """Sizes, step counts and times: integer data is accepted here (x is a count, not a field)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iu":
+        x = x.astype(np.float64)
+    if (
+        isinstance(x, torch.Tensor)
+        and not (x.is_floating_point() or x.is_complex())
+        and x.dtype != torch.bool
+    ):
+        x = x.double()
+    return as_tensor(name, x, torch.float64)
+
+
+def _xy(x, y, xname: str = "x"):
+    x = check_ndim(xname, check_finite(xname, _abscissa(xname, x)), 1)
     y = check_ndim("y", check_finite("y", as_tensor("y", y, torch.float64)), 1)
     if x.shape != y.shape or x.numel() < 2:
-        raise ValueError("x and y must be 1-D with the same length >= 2")
+        raise ValueError(f"{xname} and y must be 1-D with the same length >= 2")
     if bool((y <= 0).any()):
         raise ValueError("y must be positive to take its logarithm")
     return x.cpu(), y.cpu()
 
 
-def _slope(u: torch.Tensor, v: torch.Tensor, stderr: bool) -> float | tuple[float, float]:
+def _slope(u: torch.Tensor, v: torch.Tensor, stderr: bool, xname: str) -> float | tuple[float, float]:
+    check_bool("stderr", stderr)
     u0 = u - u.mean()
-    slope = float((u0 * (v - v.mean())).sum() / (u0 * u0).sum())
+    spread = (u0 * u0).sum()
+    if not bool(torch.isfinite(spread)) or float(spread) == 0.0 or not bool(torch.isfinite(v).all()):
+        raise ValueError(
+            f"{xname} must take at least two different values of moderate size (the fit is degenerate)"
+        )
+    slope = float((u0 * (v - v.mean())).sum() / spread)
     if not stderr:
         return slope
     if u.numel() < 3:
@@ -44,11 +64,11 @@ def loglog_slope(x, y, stderr: bool = False) -> float | tuple[float, float]:
     x, y = _xy(x, y)
     if bool((x <= 0).any()):
         raise ValueError("x must be positive to take its logarithm")
-    return _slope(torch.log(x), torch.log(y), stderr)
+    return _slope(torch.log(x), torch.log(y), stderr, "x")
 
 
 def semilog_slope(t, y, stderr: bool = False) -> float | tuple[float, float]:
     """Least-squares slope of ``log y`` against ``t`` (``y ~ C e^{slope t}``); ``stderr`` as in
     :func:`loglog_slope`."""
-    t, y = _xy(t, y)
-    return _slope(t, torch.log(y), stderr)
+    t, y = _xy(t, y, "t")
+    return _slope(t, torch.log(y), stderr, "t")

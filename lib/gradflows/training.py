@@ -22,16 +22,29 @@ from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
 from ._training import minimize
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_nonnegative, check_positive
+from ._validation import (
+    as_real_tensor,
+    check_bool,
+    check_choice,
+    check_generator,
+    check_instance,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real,
+)
 from .control import (
     Controls,
-    flow,
-    h1_norm_sq,
-    l1_norm,
-    l2_norm_sq,
+    _activation,
+    _check_kind,
+    _check_targets,
+    _flow,
+    _h1_norm_sq,
+    _l1_norm,
+    _l2_norm_sq,
+    _running_cost,
+    _training_error,
     random_controls,
-    running_cost,
-    training_error,
 )
 from .device import show_progress
 
@@ -55,7 +68,10 @@ class Fit:
     objective:
         The value of the minimized functional.
     history:
-        The objective after each outer iteration (1-D tensor).
+        The objective during training (1-D tensor): after each call of L-BFGS (10 iterations),
+        at each Adam step (before its update), after each proximal-gradient iteration.
+
+    The fields are checked: finite values, ``states`` of shape ``(L + 1, N, d)`` matching the controls.
     """
 
     controls: Controls
@@ -63,6 +79,20 @@ class Fit:
     error: float
     objective: float
     history: torch.Tensor
+
+    def __post_init__(self) -> None:
+        c = check_instance("controls", self.controls, Controls)
+        states = as_real_tensor("states", self.states, ndim=3)
+        if states.shape[0] != c.n_layers + 1 or states.shape[2] != c.d:
+            raise ValueError(
+                f"states must have shape ({c.n_layers + 1}, N, {c.d}) to match the controls, "
+                f"got {tuple(states.shape)}"
+            )
+        check_nonnegative("error", self.error)
+        check_real("objective", self.objective)
+        history = as_real_tensor("history", self.history, ndim=1, nonempty=False)
+        object.__setattr__(self, "states", states)
+        object.__setattr__(self, "history", history)
 
 
 def objective(
@@ -78,12 +108,33 @@ def objective(
     P: torch.Tensor | None = None,
     loss: str = "mse",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The functional (SL1), (SL*) or its ``L^1`` variant at ``c``; returns ``(value, states)``."""
-    states = flow(c, x0, kind, activation).x
-    data = running_cost(states, y, c.T, P, loss) if running else training_error(states[-1], y, P, loss)
-    if reg not in _REGS:
-        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
-    penalty = {"L2": l2_norm_sq, "H1": h1_norm_sq, "L1": l1_norm}[reg](c)
+    """The functional (SL1), (SL*) or its ``L^1`` variant at ``c``; returns ``(value, states)``.
+
+    The states are those of the ResNet (:func:`~gradflows.control.flow`, one Euler step per layer).
+    Raises ``ValueError`` for a bad argument or a value that overflows, and
+    :class:`~gradflows.DivergenceError` if the states blow up.
+    """
+    check_instance("c", c, Controls)
+    x0, y = _check_data(x0, y)
+    if x0.shape[1] != c.d:
+        raise ValueError(f"x0 must have shape (N, {c.d}) to match the controls, got {tuple(x0.shape)}")
+    lam = check_nonnegative("lam", lam)
+    check_choice("reg", reg, _REGS)
+    running = check_bool("running", running)
+    _check_kind(kind)
+    _activation(activation)
+    y, P = _check_targets(x0, y, P, loss)
+    value, states = _objective(c, x0, y, lam, reg, running, kind, activation, P, loss)
+    if not bool(torch.isfinite(value)):
+        raise ValueError("the objective overflows: lam, the controls or the data are too large")
+    return value, states
+
+
+def _objective(c, x0, y, lam, reg, running, kind, activation, P, loss):
+    """:func:`objective` without validation (the loss of the training loops)."""
+    states = _flow(c, x0, kind, activation, "euler", 1, True).x
+    data = _running_cost(states, y, c.T, P, loss) if running else _training_error(states[-1], y, P, loss)
+    penalty = {"L2": _l2_norm_sq, "H1": _h1_norm_sq, "L1": _l1_norm}[reg](c)
     return data + lam * penalty, states
 
 
@@ -92,8 +143,20 @@ def prox_l1_ball(u: torch.Tensor, threshold: float, bound: float | None) -> torc
 
     Both terms are radial, so the prox keeps the direction of ``u_k`` and maps its
     length ``r`` to ``clip(r - threshold, 0, bound)``: a group soft-threshold, then a
-    projection onto the ball.
+    projection onto the ball. ``threshold >= 0``; ``bound >= 0`` or None (no ball).
     """
+    u = as_real_tensor("u", u)
+    if u.ndim == 0:
+        raise ValueError("u must have rows u_k (at least one dimension), got a scalar")
+    threshold = check_nonnegative("threshold", threshold)
+    bound = None if bound is None else check_nonnegative("bound", bound)
+    if not bool(torch.isfinite(u.norm(dim=-1)).all()):
+        raise ValueError("u is too large: the norms of its rows overflow")
+    return _prox_l1_ball(u, threshold, bound)
+
+
+def _prox_l1_ball(u: torch.Tensor, threshold: float, bound: float | None) -> torch.Tensor:
+    """:func:`prox_l1_ball` without validation (the inner loop of the proximal gradient)."""
     r = u.norm(dim=-1, keepdim=True)
     r_new = (r - threshold).clamp_min(0.0)
     if bound is not None:
@@ -102,21 +165,16 @@ def prox_l1_ball(u: torch.Tensor, threshold: float, bound: float | None) -> torc
 
 
 def _check_data(x0, y):
-    x0, y = as_tensor("x0", x0), as_tensor("y", y)
-    check_ndim("x0", x0, 2)
-    check_finite("x0", x0)
-    check_finite("y", y)
-    if y.shape[0] != x0.shape[0]:
+    x0, y = as_real_tensor("x0", x0, ndim=2), as_real_tensor("y", y)
+    if y.ndim == 0 or y.shape[0] != x0.shape[0]:
         raise ValueError(f"y must have {x0.shape[0]} rows (one per point), got shape {tuple(y.shape)}")
     return x0, y
 
 
 def _check_problem(reg, optimizer, bound):
     """The optimizer that ``reg`` needs (``"prox"`` for ``L1``) and the checked ``bound``."""
-    if reg not in _REGS:
-        raise ValueError(f"reg must be one of {_REGS}, got {reg!r}")
-    if optimizer not in ("lbfgs", "adam", "prox"):
-        raise ValueError(f"optimizer must be 'lbfgs', 'adam' or 'prox', got {optimizer!r}")
+    check_choice("reg", reg, _REGS)
+    check_choice("optimizer", optimizer, ("lbfgs", "adam", "prox"))
     if reg == "L1":
         optimizer = "prox"
     elif bound is not None:
@@ -130,7 +188,11 @@ def _initial_controls(init, x0, n_layers, T, bias, generator):
         init = random_controls(
             x0.shape[1], n_layers, T, std=0.1, bias=bias, generator=generator, dtype=x0.dtype
         )
-    elif init.n_layers != n_layers or abs(init.T - T) > 1e-12 * T or init.d != x0.shape[1]:
+    elif (
+        check_instance("init", init, Controls).n_layers != n_layers
+        or abs(init.T - T) > 1e-12 * T
+        or init.d != x0.shape[1]
+    ):
         raise ValueError("init must have n_layers layers, horizon T and the data's dimension")
     w = init.w.detach().clone().to(x0).requires_grad_(True)
     b = None if init.b is None else init.b.detach().clone().to(x0).requires_grad_(True)
@@ -172,31 +234,43 @@ def fit_controls(
         ``M`` in ``|u(t)| <= M``; only with ``reg="L1"`` (proximal gradient).
     optimizer:
         ``"lbfgs"`` (``torch.optim.LBFGS`` with strong-Wolfe line search; ``iters`` counts
-        its inner iterations), ``"adam"`` (``iters`` steps of ``torch.optim.Adam``, ``lr``
-        default ``1e-2``) or ``"prox"`` (proximal gradient with backtracking, forced
-        for ``reg="L1"``; ``lr`` is the initial step, default ``1.0``).
+        its inner iterations, run in calls of 10, so rounded up to a multiple of 10),
+        ``"adam"`` (``iters`` steps of ``torch.optim.Adam``, ``lr`` default ``1e-2``) or
+        ``"prox"`` (proximal gradient with backtracking, forced for ``reg="L1"``; ``lr`` is
+        the initial step, default ``1.0``). L-BFGS takes its steps from its line search and
+        ignores ``lr`` (which must still be positive or None).
     init:
         Initial controls (default: ``N(0, 0.1^2/d)`` weights and ``N(0, 0.1^2)`` biases
-        from ``generator``).
+        from ``generator``, a CPU :class:`torch.Generator` or None).
+
+    Raises ``TypeError`` or ``ValueError`` naming a bad argument, and
+    :class:`~gradflows.DivergenceError` if the training diverges.
     """
     x0, y = _check_data(x0, y)
     T, n_layers, iters = check_positive("T", T), check_int("n_layers", n_layers), check_int("iters", iters)
     lam = check_nonnegative("lam", lam)
     optimizer, bound = _check_problem(reg, optimizer, bound)
+    running, bias = check_bool("running", running), check_bool("bias", bias)
+    progress = None if progress is None else check_bool("progress", progress)
+    _check_kind(kind)
+    _activation(activation)
+    y, P = _check_targets(x0, y, P, loss)
+    lr = None if lr is None else check_positive("lr", lr)
+    check_generator(generator, torch.device("cpu"), "the initial controls")
     w, b = _initial_controls(init, x0, n_layers, T, bias, generator)
     params = [w] if b is None else [w, b]
     opts = dict(lam=lam, reg=reg, running=running, kind=kind, activation=activation, P=P, loss=loss)
 
     def value(smooth_only: bool = False) -> torch.Tensor:
-        c = Controls(w, b, T)
+        c = Controls._trusted(w, b, T)
         if smooth_only:  # the L^1 term is handled by the prox
-            v, _ = objective(c, x0, y, **{**opts, "lam": 0.0})
+            v, _ = _objective(c, x0, y, **{**opts, "lam": 0.0})
             return v
-        return objective(c, x0, y, **opts)[0]
+        return _objective(c, x0, y, **opts)[0]
 
     show = show_progress(progress, iters)
     if optimizer == "prox":
-        step = 1.0 if lr is None else check_positive("lr", lr)
+        step = 1.0 if lr is None else lr
         history = _proximal_gradient(
             lambda: value(smooth_only=True),
             w,
@@ -209,7 +283,7 @@ def fit_controls(
             show,
         )
     else:
-        lr = 1e-2 if lr is None or optimizer == "lbfgs" else check_positive("lr", lr)
+        lr = 1e-2 if lr is None or optimizer == "lbfgs" else lr
         history = minimize(
             params,
             lambda i: value(),
@@ -222,10 +296,15 @@ def fit_controls(
             desc="training the controls",
             advice="lower the learning rate or the horizon T",
         )
-    c = Controls(w.detach(), None if b is None else b.detach(), T)
+    c = Controls._trusted(w.detach(), None if b is None else b.detach(), T)
     with torch.no_grad():
-        val, states = objective(c, x0, y, **opts)
-        err = training_error(states[-1], y, P, loss)
+        val, states = _objective(c, x0, y, **opts)
+        err = _training_error(states[-1], y, P, loss)
+    if not (math.isfinite(float(val)) and math.isfinite(float(err))):
+        raise DivergenceError(
+            f"training the controls diverged: the final objective is {float(val)}; "
+            "lower the learning rate or the horizon T"
+        )
     return Fit(c, states, float(err), float(val), torch.tensor(history, dtype=x0.dtype))
 
 
@@ -266,7 +345,7 @@ def _proximal_gradient(smooth, w, b, h, lam1, bound, iters, step, show) -> list[
             )
             current = total(u0, f0)
             for _ls in range(40):  # backtracking: accept the first step that decreases the objective
-                u1 = prox_l1_ball(u0 - step * g, step * lam1 * h, bound)
+                u1 = _prox_l1_ball(u0 - step * g, step * lam1 * h, bound)
                 assign(u1)
                 new = total(u1, smooth())
                 if new <= current:

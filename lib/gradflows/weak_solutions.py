@@ -12,9 +12,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from ._validation import as_tensor, check_finite, check_int, check_ndim, check_positive
+from ._errors import DivergenceError
+from ._validation import (
+    as_real_tensor,
+    as_tensor,
+    check_finite,
+    check_int,
+    check_ndim,
+    check_positive,
+    check_real,
+)
+
+# the largest ``trailing``: a tensor has at most 64 dimensions in torch
+_MAX_DIMS = 64
+
+
+def _broadcast(w0: torch.Tensor, t: torch.Tensor) -> None:
+    # by hand: the first call of torch.broadcast_shapes takes a second (it imports torch._refs)
+    for a, b in zip(reversed(w0.shape), reversed(t.shape), strict=False):
+        if a != b and a != 1 and b != 1:
+            raise ValueError(
+                "w0 and t must broadcast against each other, "
+                f"got shapes {tuple(w0.shape)} and {tuple(t.shape)}"
+            )
+
+
+def _argument(name: str, w, like: torch.Tensor | None = None) -> torch.Tensor:
+    """The argument of an objective: tensors and arrays keep their dtype and device, lists take ``like``'s."""
+    return as_tensor(name, w) if isinstance(w, torch.Tensor | np.ndarray) else as_tensor(name, w, like=like)
+
+
+def _finite_value(what: str, name: str, value: torch.Tensor) -> torch.Tensor:
+    """``value``, or :class:`~gradflows.DivergenceError` if it has NaN or infinite entries (inside a
+    dynamics: the iteration diverged)."""
+    if not bool(torch.isfinite(value).all()):
+        raise DivergenceError(
+            f"{what} is not finite: {name} has NaN or infinite entries, or entries so large that the value "
+            f"overflows; if {name} comes from an iteration, the iteration diverged: try a smaller step"
+        )
+    return value
+
 
 __all__ = [
     "weak_solution_abs",
@@ -34,13 +74,19 @@ def weak_solution_abs(w0, t) -> torch.Tensor:
     t = check_finite("t", as_tensor("t", t, w0.dtype))
     if bool((t < 0).any()):
         raise ValueError("t must be >= 0")
+    _broadcast(w0, t)
     return torch.sign(w0) * torch.clamp(w0.abs() - t, min=0)
 
 
 def smoothed_abs(eps: float) -> Callable[[torch.Tensor], torch.Tensor]:
     """``J_eps(w) = sum_j sqrt(w_j^2 + eps^2)``: a smooth convex approximation of ``|w|_1``."""
     eps = check_positive("eps", eps)
-    return lambda w: torch.sqrt(w * w + eps * eps).sum(-1)
+
+    def J(w: torch.Tensor) -> torch.Tensor:
+        w = _argument("w", w)
+        return _finite_value("the smoothed |w|, J_eps(w),", "w", torch.sqrt(w * w + eps * eps).sum(-1))
+
+    return J
 
 
 def smoothed_abs_flow(w0, t, eps: float) -> torch.Tensor:
@@ -57,6 +103,7 @@ def smoothed_abs_flow(w0, t, eps: float) -> torch.Tensor:
     t = check_finite("t", as_tensor("t", t, w0.dtype))
     if bool((t < 0).any()):
         raise ValueError("t must be >= 0")
+    _broadcast(w0, t)
     w0, t = torch.broadcast_tensors(w0, t)
 
     def G(a):
@@ -98,6 +145,7 @@ def kruzkov_functional(
     y = check_ndim("y", check_finite("y", as_tensor("y", y, t.dtype)), 1)
     phi = check_finite("phi", as_tensor("phi", phi, t.dtype))
     dphi = check_finite("dphi", as_tensor("dphi", dphi, t.dtype))
+    w0 = check_real("w0", w0)
     if phi.ndim == 1:
         phi, dphi = phi[None], dphi[None]
     if w.shape != t.shape or phi.shape[-1] != t.shape[0] or dphi.shape != phi.shape:
@@ -109,7 +157,10 @@ def kruzkov_functional(
         :, None, :
     ]  # (k, p, m)
     integral = torch.trapezoid(integrand, t, dim=-1)
-    return integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]
+    out = integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("the Kruzkov functional overflows: w, w0, y, phi or dphi have entries too large")
+    return out
 
 
 def smoothed_abs_rows(eps, trailing: int = 1) -> tuple[Callable, Callable]:
@@ -120,15 +171,28 @@ def smoothed_abs_rows(eps, trailing: int = 1) -> tuple[Callable, Callable]:
     one summed); row ``i`` equals :func:`smoothed_abs` with ``eps[i]``. Many smoothings integrated
     as one system in notebook ``01-sgd/04-regularity``.
     """
-    E = check_finite("eps", check_ndim("eps", as_tensor("eps", eps), 1))
+    E = as_real_tensor("eps", eps, ndim=1)
     if bool((E <= 0).any()):
         raise ValueError("every eps must be > 0")
-    E = E.reshape(-1, *([1] * check_int("trailing", trailing)))
+    trailing = check_int("trailing", trailing, maximum=_MAX_DIMS - 1)
+    R = E.shape[0]
+    E = E.reshape(-1, *([1] * trailing))
+
+    def _rows(W) -> torch.Tensor:
+        W = _argument("W", W, E)
+        if W.ndim < 1 + trailing or W.shape[-1 - trailing] not in (1, R):
+            raise ValueError(
+                f"W must have shape (len(eps)={R} or 1, ...) with {trailing} dimension(s) after the first, "
+                f"got shape {tuple(W.shape)}"
+            )
+        return W
 
     def J(W: torch.Tensor) -> torch.Tensor:
-        return torch.sqrt(W * W + E * E).sum(-1)
+        W = _rows(W)
+        return _finite_value("the smoothed |W|, J(W),", "W", torch.sqrt(W * W + E * E).sum(-1))
 
     def grad(W: torch.Tensor) -> torch.Tensor:
-        return W / torch.sqrt(W * W + E * E)
+        W = _rows(W)
+        return _finite_value("the gradient of the smoothed |W|", "W", W / torch.sqrt(W * W + E * E))
 
     return J, grad

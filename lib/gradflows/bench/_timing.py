@@ -1,4 +1,5 @@
-"""Timing helpers shared by the benchmarks: best-of-n wall time with CUDA synchronization."""
+"""Timing helpers shared by the benchmarks: best-of-n wall time with CUDA synchronization, and the
+record of every comparison that ``python -m gradflows.bench --json PATH`` saves."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import time
 from collections.abc import Callable
 
 import torch
+
+RESULTS: list[dict] = []
+
+
+def record(section: str, device: torch.device, title: str, **data) -> None:
+    """Keep one benchmark's numbers for the JSON file: ``seconds={name: s}`` with ``ours=name`` for
+    a timing comparison (every other entry a peer measured in the same run), anything else as is."""
+    RESULTS.append({"section": section, "device": device_name(device), "title": title, **data})
 
 
 def sync(device: torch.device) -> None:

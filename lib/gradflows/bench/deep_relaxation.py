@@ -38,6 +38,7 @@ from ..experiments.wide_minima import wide_narrow_1d
 from ..nets import MLP
 from ._timing import best as _best
 from ._timing import device_name as _device_name
+from ._timing import record
 
 _F, _GRAD = wide_narrow_1d(narrow=(1.5, 0.5, 2.6))
 
@@ -271,11 +272,28 @@ def main(argv: list[str] | None = None) -> None:
     for dev in devices:
         print(f"\n== {_device_name(dev)} ==")
         try:
-            _print_two_scale(bench_two_scale(dev, n_paths, n_steps, repeat=1 if args.quick else 3))
+            r = bench_two_scale(dev, n_paths, n_steps, repeat=1 if args.quick else 3)
+            _print_two_scale(r)
+            record(
+                "deep_relaxation",
+                dev,
+                f"Two-scale system, {r['n_paths']:,} paths x {r['n_steps']} steps",
+                seconds=dict(r["seconds"]),
+                ours="ours",
+                unit="s",
+            )
         except ImportError as err:  # torchsde is the peer, not a dependency of gradflows
             print(f"Two-scale benchmark skipped: {err}")
         r = bench_entropy_sgd(dev, width=width)
         L = r["inner_steps"]
+        record(
+            "deep_relaxation",
+            dev,
+            f"Entropy-SGD outer step, L = {L}, MLP width {r['width']}",
+            seconds={"EntropySGD": r["esgd s"], f"SGD x {L}": r["sgd L s"], f"SGD x {L + 1}": r["sgd L+1 s"]},
+            ours="EntropySGD",
+            unit="s/step",
+        )
         print(
             f"Entropy-SGD, MLP 2-{r['width']}-{r['width']}-1, L = {L}: {r['esgd s'] * 1e3:.2f} ms per outer "
             f"step; {L} SGD steps (equal backprops) {r['sgd L s'] * 1e3:.2f} ms: ratio {r['ratio L']:.2f} "

@@ -24,6 +24,7 @@ from .. import particles as P
 from ..device import generator, seed  # noqa: F401
 from ._timing import best as _best
 from ._timing import device_name as _device_name
+from ._timing import record
 
 
 def _double_well_grad(x: torch.Tensor) -> torch.Tensor:
@@ -216,7 +217,19 @@ def main(argv: list[str] | None = None) -> None:
     for dev in devices:
         print(f"\n== {_device_name(dev)} ==")
         try:
-            _print_langevin(bench_langevin(dev, n_paths, n_steps))
+            r = bench_langevin(dev, n_paths, n_steps)
+            _print_langevin(r)
+            record(
+                "particles",
+                dev,
+                f"Langevin, {r['n_paths']:,} paths x {r['n_steps']} steps",
+                seconds={
+                    "gradflows.langevin": r["gradflows.langevin s"],
+                    "torchsde.sdeint": r["torchsde.sdeint s"],
+                },
+                ours="gradflows.langevin",
+                unit="s",
+            )
         except ImportError as err:  # torchsde is the peer, not a dependency of gradflows
             print(f"Langevin benchmark skipped: {err}")
         peak, bw = matmul_peak(dev, mm_n), stream_bandwidth(dev, mbytes)
@@ -226,6 +239,15 @@ def main(argv: list[str] | None = None) -> None:
             f"  machine: matmul {mm_n}^2 {peak[torch.float32]:.1f} GFLOP/s (float32), "
             f"{peak[torch.float64]:.1f} GFLOP/s (float64); stream copy {bw['copy']:.1f} GB/s, "
             f"add {bw['add']:.1f} GB/s ({mbytes} MB arrays)"
+        )
+        record(
+            "particles",
+            dev,
+            f"Mean-field drift, N = M = {size}",
+            fraction_of_matmul={
+                str(d).removeprefix("torch."): v["GFLOP/s"] / peak[d] for d, v in res.items()
+            },
+            drift_seconds={str(d).removeprefix("torch."): v["drift s"] for d, v in res.items()},
         )
         for dtype, v in res.items():
             name = str(dtype).removeprefix("torch.")

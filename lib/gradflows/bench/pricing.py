@@ -1,5 +1,8 @@
 """Benchmarks of :mod:`gradflows.tdgf` (chapter 5): ``python -m gradflows.bench --only pricing [--quick]``.
 
+* :func:`bench_bs_quantlib`: Black--Scholes prices of ``n`` options, :func:`gradflows.pricing.bs_call`
+  (one vectorized call) against a loop over QuantLib's ``AnalyticEuropeanEngine``, with the largest
+  difference between the two.
 * :func:`bench_iteration_cost`: seconds per training iteration (loss + backward) of the DGM and
   of the TDGF on the ``d``-asset basket, same network, same points, measured in the same run,
   for ``d`` in 1, 2, 5, 10; the ratio DGM/TDGF is what claim TDGF-6 is about.
@@ -21,10 +24,55 @@ import time
 
 import torch
 
-from .. import dgm, tdgf
+from .. import dgm, pricing, tdgf
 from .. import pricing_pdes as pp
 from ..device import generator, seed  # noqa: F401
+from ._timing import best as _best
 from ._timing import device_name as _device_name
+from ._timing import record
+
+
+def bench_bs_quantlib(device: torch.device, n: int) -> dict:
+    """Seconds to price ``n`` calls (spot, strike, rate, volatility, maturity drawn on a grid):
+    ``bs_call`` once on the whole batch against QuantLib one option at a time."""
+    import QuantLib as ql
+
+    g = generator(0)
+    u = torch.rand(5, n, generator=g, dtype=torch.float64)
+    S, K = 0.5 + u[0], 0.5 + u[1]
+    r, sig = 0.1 * u[2], 0.1 + 0.4 * u[3]
+    days = (30 + (700 * u[4]).round()).to(torch.int64)
+    tau = days.double() / 365
+    args = [a.to(device) for a in (S, K, r, sig, tau)]
+    ours = _best(lambda: pricing.bs_call(*args), device)
+    today = ql.Date(2, 1, 2001)
+    ql.Settings.instance().evaluationDate = today
+    dc = ql.Actual365Fixed()
+
+    def peer():
+        out = []
+        for i in range(n):
+            spot = ql.QuoteHandle(ql.SimpleQuote(float(S[i])))
+            rate = ql.YieldTermStructureHandle(ql.FlatForward(today, float(r[i]), dc))
+            div = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
+            vol = ql.BlackVolTermStructureHandle(
+                ql.BlackConstantVol(today, ql.NullCalendar(), float(sig[i]), dc)
+            )
+            option = ql.VanillaOption(
+                ql.PlainVanillaPayoff(ql.Option.Call, float(K[i])),
+                ql.EuropeanExercise(today + int(days[i])),
+            )
+            option.setPricingEngine(
+                ql.AnalyticEuropeanEngine(ql.BlackScholesMertonProcess(spot, div, rate, vol))
+            )
+            out.append(option.NPV())
+        return out
+
+    t0 = time.perf_counter()
+    ref = torch.tensor(peer(), dtype=torch.float64)
+    peer_s = time.perf_counter() - t0
+    diff = float((pricing.bs_call(S, K, r, sig, tau) - ref).abs().max())
+    return {"n": n, "seconds": {"gradflows.pricing.bs_call": ours, "QuantLib loop": peer_s}, "max diff": diff}
 
 
 def bench_iteration_cost(
@@ -150,16 +198,49 @@ def main(argv: list[str] | None = None) -> None:
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for dev in devices:
         print(f"\n== {_device_name(dev)} ==")
+        res = bench_bs_quantlib(dev, 2000 if args.quick else 20000)
+        sec = res["seconds"]
+        record(
+            "pricing",
+            dev,
+            f"Black-Scholes calls, {res['n']:,} options",
+            seconds=sec,
+            ours="gradflows.pricing.bs_call",
+            unit="s",
+            max_diff=res["max diff"],
+        )
+        ours_s, ql_s = sec["gradflows.pricing.bs_call"], sec["QuantLib loop"]
+        print(
+            f"Black-Scholes, {res['n']:,} calls: bs_call {ours_s * 1e3:.2f} ms, QuantLib loop "
+            f"{ql_s * 1e3:.1f} ms ({ql_s / ours_s:.0f}x); largest difference {res['max diff']:.1e}"
+        )
         points, width, repeat = (256, 16, 2) if args.quick else (1000, 50, 5)
         print(f"Time per iteration, basket call, {points} points, DGM network width {width}, 3 gated layers:")
         print(f"  {'d':>3} {'TDGF ms':>9} {'DGM ms':>9} {'DGM/TDGF':>9}")
-        for row in bench_iteration_cost(dev, points=points, width=width, repeat=repeat):
+        rows = bench_iteration_cost(dev, points=points, width=width, repeat=repeat)
+        record(
+            "pricing",
+            dev,
+            f"Time per iteration, basket call, {points} points",
+            dims=[r["d"] for r in rows],
+            tdgf_seconds=[r["tdgf s"] for r in rows],
+            dgm_seconds=[r["dgm s"] for r in rows],
+        )
+        for row in rows:
             print(f"  {row['d']:3d} {row['tdgf s'] * 1e3:9.2f} {row['dgm s'] * 1e3:9.2f} {row['ratio']:9.2f}")
         plain = {k: v for k, v in HESTON_TDGF.items() if k != "increment_scale"} | {"increments": False}
         for form, full in (("increment form", HESTON_TDGF), ("plain form", plain)):
             budget = {**full, "fit_iters": 10, "first_iters": 10, "iters": 5} if args.quick else full
             rows = bench_heston_seeds(dev, seeds=range(2) if args.quick else range(5), budget=budget)
             errs = sorted(r["error"] for r in rows)
+            record(
+                "pricing",
+                dev,
+                f"Heston TDGF, {form}",
+                errors=[r["error"] for r in rows],
+                cpu_seconds=[r["cpu s"] for r in rows],
+                seeds=[r["seed"] for r in rows],
+            )
             print(f"Heston TDGF, {form}, 5 steps, width 30, 200 x 24 grid ({budget}), per seed:")
             for r in rows:
                 print(f"  seed {r['seed']}: error {r['error']:.2e}, {r['cpu s']:.1f} CPU s")
@@ -173,6 +254,13 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"Heston (paper's parameters), time to max error <= {res['tol']:g} "
             "over S in [0.8, 1.2] at V = 0.03:"
+        )
+        record(
+            "pricing",
+            dev,
+            "Heston, time to accuracy",
+            tol=res["tol"],
+            **{name: [[b, s_, e] for b, s_, e in res[name]] for name in ("tdgf", "dgm")},
         )
         units = (("tdgf", "L-BFGS iterations: fit/step 1/steps 2-5"), ("dgm", "L-BFGS iterations"))
         for name, unit in units:

@@ -25,6 +25,7 @@ from .. import landscapes as L
 from .. import ode_optimizers as oo
 from ..device import generator, seed  # noqa: F401
 from ._timing import best as _best
+from ._timing import record
 
 
 def bench_adam(device: torch.device, q: int, steps: int) -> dict[str, float]:
@@ -96,11 +97,20 @@ def main(argv: list[str] | None = None) -> None:
         name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu
         print(f"\n== {name} ==")
         res = bench_adam(dev, q, steps)
+        record("sgd", dev, f"Adam step, {q:,} parameters", seconds=res, ours="gradflows.adam", unit="s/step")
         base = res["torch.optim.Adam"]
         print(f"Adam step, q = {q:,} parameters (float32):")
         for k, v in res.items():
             print(f"  {k:32s} {v * 1e3:9.3f} ms/step   ratio to torch.optim.Adam {v / base:5.2f}")
         res = bench_integrate(dev, n, isteps)
+        record(
+            "sgd",
+            dev,
+            f"Nesterov ODE, {isteps} RK4 steps, per trajectory",
+            seconds=res,
+            ours="gradflows.integrate (rk4, batched)",
+            unit="s/trajectory",
+        )
         base = res["scipy solve_ivp loop"]
         print(f"Nesterov ODE on Rosenbrock, {isteps} RK4 steps, {n:,} initial conditions:")
         for k, v in res.items():
