@@ -29,7 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
-from ._validation import as_real_tensor
+from ._validation import all_finite, as_real_tensor
 from .device import show_progress
 
 State = tuple[torch.Tensor, ...]
@@ -161,7 +161,7 @@ Trajectory.__module__ = "gradflows"  # documented and imported as gradflows.Traj
 def _finite(state: State, watched) -> int | None:
     """Index of the first watched variable with a non-finite entry, or None."""
     for i in watched:
-        if not bool(torch.isfinite(state[i]).all()):
+        if not all_finite(state[i]):
             return i
     return None
 

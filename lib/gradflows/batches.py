@@ -23,6 +23,7 @@ import torch
 
 from ._stepping import Trajectory, run
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_bool,
@@ -58,7 +59,7 @@ def least_squares_objective(W: torch.Tensor, X, Y, alpha=None) -> torch.Tensor:
         raise ValueError(f"W must have shape (..., {Y.shape[1]}, {X.shape[1]}) (n, m), got {tuple(W.shape)}")
     R = W @ X.T - Y.T  # (..., n, N)
     out = 0.5 * (alpha * (R * R).sum(-2)).sum(-1)
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError("the objective overflows: W, X, Y or alpha have entries too large")
     return out
 
@@ -77,7 +78,7 @@ def least_squares_minimizer(X, Y, alpha=None) -> torch.Tensor:
     if torch.linalg.matrix_rank(A) < A.shape[0]:
         raise ValueError("sum_i alpha_i x_i x_i^T is singular: the minimizer is not unique")
     W = torch.linalg.solve(A, C.T).T
-    if not bool(torch.isfinite(W).all()):
+    if not all_finite(W):
         raise ValueError("the minimizer overflows: X, Y or alpha have entries too large")
     return W
 

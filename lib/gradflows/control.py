@@ -28,6 +28,7 @@ import torch
 
 from ._stepping import Trajectory, run, scheme
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_bool,
@@ -157,8 +158,8 @@ class Controls:
         T_new = check_positive("T_new", T_new)
         s = self.T / T_new
         w, b = self.w * s, None if self.b is None else self.b * s
-        finite = math.isfinite(s) and bool(torch.isfinite(w).all())
-        if not (finite and (b is None or bool(torch.isfinite(b).all()))):
+        finite = math.isfinite(s) and all_finite(w)
+        if not (finite and (b is None or all_finite(b))):
             raise ValueError(f"T_new = {T_new!r} is too small: the rescaled controls (T / T_new) u overflow")
         return Controls._trusted(w, b, T_new)
 
@@ -194,7 +195,7 @@ def random_controls(
     check_generator(generator, torch.device("cpu"), "the controls")
     w = torch.randn(n_layers, d, d, generator=generator, dtype=dtype) * (std / math.sqrt(d))
     b = torch.randn(n_layers, d, generator=generator, dtype=dtype) * std if bias else None
-    if not (bool(torch.isfinite(w).all()) and (b is None or bool(torch.isfinite(b).all()))):
+    if not (all_finite(w) and (b is None or all_finite(b))):
         raise ValueError(f"std = {std!r} is too large: the random controls overflow")
     return Controls(w, b, T)
 
@@ -254,7 +255,7 @@ def vector_field(
         if b.shape != (d,):
             raise ValueError(f"b must have shape ({d},) for x with d = {d}, got {tuple(b.shape)}")
     out = _vector_field(x, w, b, _check_kind(kind), activation)
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError("the vector field overflows: x, w or b are too large")
     return out
 
@@ -354,7 +355,7 @@ def _flow(
 
 
 def _norm_result(name: str, value: torch.Tensor) -> torch.Tensor:
-    if not bool(torch.isfinite(value).all()):
+    if not all_finite(value):
         raise ValueError(f"the controls are too large: {name} overflows")
     return value
 
@@ -456,7 +457,7 @@ def training_error(
     x = _check_states("x", x)
     y, P = _check_targets(x, y, P, loss)
     out = _training_error(x, y, P, loss)
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError("the training error overflows: x, y or P are too large")
     return out
 

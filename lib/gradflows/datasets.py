@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ._validation import (
+    all_finite,
     as_tensor,
     check_generator,
     check_int,
@@ -53,7 +54,7 @@ def _radii(radii) -> tuple[float, float]:
 
 
 def _finite(x: torch.Tensor, what: str) -> torch.Tensor:
-    if not bool(torch.isfinite(x).all()):
+    if not all_finite(x):
         raise ValueError(f"{what} is too large: the points overflow")
     return x
 

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ._training import minimize
 from ._validation import (
+    all_finite,
     check_bool,
     check_callable,
     check_choice,
@@ -95,7 +96,7 @@ def dgm_residual(
             f"{tuple(hess_u.shape)}, {tuple(A.shape)} and {tuple(mu.shape)}"
         )
     res = _dgm_residual(u_t, grad_u, hess_u, u, A, mu, check_real("r", r))
-    if not bool(torch.isfinite(res).all()):
+    if not all_finite(res):
         raise ValueError("the residual is not finite: the inputs are too large (it overflows)")
     return res
 
@@ -133,7 +134,7 @@ class DGMResult:
         tau = self.T if tau is None else check_nonnegative("tau", tau)
         with torch.no_grad():
             value = self.net(torch.cat([torch.full_like(x[:, :1], tau), x], 1))
-        if not bool(torch.isfinite(value).all()):
+        if not all_finite(value):
             raise ValueError("the price is not finite at these x (x too large for the network)")
         return value
 

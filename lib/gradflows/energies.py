@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_finite,
@@ -67,7 +68,7 @@ def _sigma_squared(sigma) -> float:
 
 def _finite_result(out: torch.Tensor, what: str, names: str) -> torch.Tensor:
     """``out``, or ``ValueError`` if it overflowed (finite inputs with entries too large)."""
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError(f"{what} overflows: {names} have entries too large")
     return out
 

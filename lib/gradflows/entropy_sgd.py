@@ -55,6 +55,7 @@ from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
 from ._validation import (
+    all_finite,
     check_bool,
     check_callable,
     check_generator,
@@ -263,7 +264,7 @@ class EntropySGD(torch.optim.Optimizer):
         flags += [torch.isfinite(x).all().to(flags[0].device if flags else x.device) for x in new_x]
         if bool(torch.stack(flags).all()):
             return
-        bad = [i for i, v in enumerate(losses) if v is not None and not bool(torch.isfinite(v).all())]
+        bad = [i for i, v in enumerate(losses) if v is not None and not all_finite(v)]
         if bad:
             raise DivergenceError(
                 f"Entropy-SGD diverged: the loss became {losses[bad[0]].reshape(-1)[0].item()} at outer step "

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ._stepping import run
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_bool,
@@ -129,7 +130,7 @@ def _check(x0, sigma, dt, n_steps, chunk, exited, grad, generator):
     s = as_real_tensor("sigma", sigma, x0.dtype, ndim=(0, 1)).to(x0.device)
     if s.ndim == 0:
         s = s.expand(x0.shape[0])
-    if s.shape != (x0.shape[0],) or not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
+    if s.shape != (x0.shape[0],) or not all_finite(s) or bool((s <= 0).any()):
         raise ValueError(
             f"sigma must be a positive number or a tensor of {x0.shape[0]} positive numbers (one per path), "
             f"got {sigma!r}"

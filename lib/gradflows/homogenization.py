@@ -38,6 +38,7 @@ from scipy.sparse.linalg import spsolve
 
 from ._stepping import run
 from ._validation import (
+    all_finite,
     as_tensor,
     check_bool,
     check_callable,
@@ -86,7 +87,7 @@ def _quad(quad: dict) -> dict:
 
 def _finite_result(what: str, out: Tensor) -> Tensor:
     """``out``, or ``ValueError`` if it overflowed (arguments too large for the arithmetic)."""
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError(f"{what} is not finite: the arguments are too large for the arithmetic")
     return out
 
@@ -232,7 +233,7 @@ def truncated_cell_problem(
     y = torch.linspace(-n, n, m + 1, dtype=torch.float64)
     yi = y[1:-1]
     b = _drift(f, xbar, gamma)(yi)
-    if not bool(torch.isfinite(b).all()):
+    if not all_finite(b):
         raise ValueError("the drift b = gamma (xbar - y) - f'(y) is not finite on the grid")
     if float(b.abs().max()) * dx > 2:
         raise ValueError(

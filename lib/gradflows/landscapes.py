@@ -19,6 +19,7 @@ import torch
 
 from ._errors import DivergenceError
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_generator,
@@ -57,7 +58,7 @@ def _point(name: str, W, like: torch.Tensor | None = None, last: int | None = No
 
 def _finite_value(what: str, name: str, value: torch.Tensor) -> torch.Tensor:
     """``value``, or :class:`~gradflows.DivergenceError` if it has NaN or infinite entries."""
-    if not bool(torch.isfinite(value).all()):
+    if not all_finite(value):
         raise DivergenceError(
             f"{what} is not finite: {name} has NaN or infinite entries, or entries so large that the value "
             f"overflows; if {name} comes from an iteration, the iteration diverged: try a smaller step"
@@ -164,7 +165,7 @@ def rotated_quadratic(alpha: float, beta: float, theta: float = math.pi / 6) -> 
     c, s = math.cos(theta), math.sin(theta)
     R = torch.tensor([[c, -s], [s, c]])
     A = R @ torch.diag(torch.tensor([alpha, beta])) @ R.T
-    if not bool(torch.isfinite(A).all()):
+    if not all_finite(A):
         raise ValueError(f"alpha={alpha!r} and beta={beta!r} are too large: the matrix overflows")
     return A
 
@@ -182,7 +183,7 @@ def random_spd(eigenvalues, generator: torch.Generator | None = None) -> tuple[t
     Q, _ = torch.linalg.qr(torch.randn(q, q, generator=generator, dtype=lam.dtype, device=lam.device))
     A = Q @ torch.diag(lam) @ Q.T
     A = (A + A.T) / 2
-    if not bool(torch.isfinite(A).all()):
+    if not all_finite(A):
         raise ValueError("eigenvalues are too large: the matrix Q diag(eigenvalues) Q^T overflows")
     return A, Q
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 import torch
 
 from ._validation import (
+    all_finite,
     as_tensor,
     check_callable,
     check_finite,
@@ -107,14 +108,14 @@ def _log_integrand_chunks(f, x: Tensor, gamma: float, lo: float, hi: float, n_po
     if not isinstance(fy, Tensor) or fy.shape != nodes.shape[:1]:
         got = tuple(fy.shape) if isinstance(fy, Tensor) else type(fy).__name__
         raise ValueError(f"f must map shape (n, d) to (n,): got {got} for {tuple(nodes.shape)}")
-    if not bool(torch.isfinite(fy).all()):
+    if not all_finite(fy):
         raise ValueError("f is not finite on the quadrature box: choose lo and hi inside its domain")
     rows = max(1, _PAIRS // nodes.shape[0])
     for start in range(0, x.shape[0], rows):
         xi = x[start : start + rows]
         L = -fy - 0.5 * gamma * torch.cdist(xi, nodes).square()
         top = L.max(1).values
-        if not bool(torch.isfinite(top).all()):
+        if not all_finite(top):
             raise ValueError(
                 f"the local Gibbs measure vanishes at every node of the grid on [{lo:g}, {hi:g}]^d: put the "
                 "points x inside the box, lower gamma or increase n_points"
@@ -213,6 +214,6 @@ def local_entropy_hessian(
 
 def _finite_result(what: str, out: Tensor) -> Tensor:
     """``out``, or ``ValueError`` if it overflowed (gamma or the points too large for the arithmetic)."""
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError(f"{what} is not finite: gamma or the points x are too large for the arithmetic")
     return out

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ._validation import (
+    all_finite,
     as_real_tensor,
     check_choice,
     check_int,
@@ -99,7 +100,7 @@ def _check_net(X, Z, Y=_NO_Y, activation: str = "tanh", chunk=None, *, x_name: s
 
 def _finite_result(out: Tensor, what: str, names: str) -> Tensor:
     """``out``, or ``ValueError`` if it overflowed (finite inputs with entries too large)."""
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError(f"{what} overflows: {names} have entries too large")
     return out
 

@@ -29,6 +29,7 @@ import torch
 
 from ._stepping import Trajectory, run, scheme
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_bool,
@@ -303,7 +304,7 @@ def adam_asymptotic_energy(
     if W.ndim == 0:
         raise ValueError("W must have shape (..., q) with q >= 1, got a scalar")
     out = J(W) + 0.5 * eps1 * g(W).abs().sum(-1)
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError("J(W) + (eps1/2) |grad J(W)|_1 is not finite: J or its gradient overflows at W")
     return out
 

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ._errors import DivergenceError
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_callable,
@@ -82,7 +83,7 @@ def _broadcast(*tensors: torch.Tensor, names: str) -> list[torch.Tensor]:
 
 def _finite_price(what: str, value: torch.Tensor, hint: str) -> torch.Tensor:
     """``value``, or a ``ValueError`` if the formula overflowed (NaN/inf from finite arguments)."""
-    if not bool(torch.isfinite(value).all()):
+    if not all_finite(value):
         raise ValueError(f"{what} is not finite for these arguments: {hint}")
     return value
 
@@ -306,7 +307,7 @@ def mc_price(
         if not isinstance(p, torch.Tensor) or p.shape != (m,):
             shape = tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__
             raise ValueError(f"payoff must return a tensor of shape ({m},) for {m} paths, got {shape}")
-        if not bool(torch.isfinite(p).all()):
+        if not all_finite(p):
             raise DivergenceError(
                 f"payoff is NaN/inf on chunk {i} (paths {start}..{start + m}): check the payoff, "
                 "or lower sigma^2 * tau / use float64 if exp overflows"

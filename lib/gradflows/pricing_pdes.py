@@ -28,6 +28,7 @@ import torch
 
 from . import pricing
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_choice,
@@ -87,7 +88,7 @@ def _like(name: str, like) -> torch.Tensor:
 
 def _finite_out(what: str, value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``value``, or a ``ValueError`` if it overflowed at finite states ``x``."""
-    if not bool(torch.isfinite(value).all()):
+    if not all_finite(value):
         big = float(x.abs().max()) if x.numel() else 0.0
         raise ValueError(f"{what} is not finite at these states (largest |x| = {big:.3g}): x is too large")
     return value
@@ -136,7 +137,7 @@ class PricingPDE:
         if like is None:
             return x
         x = x.to(_like("like", like))
-        if not bool(torch.isfinite(x).all()):
+        if not all_finite(x):
             raise ValueError(f"x has entries too large for the dtype of like ({like.dtype})")
         return x
 
@@ -506,7 +507,7 @@ class BasketBlackScholes(PricingPDE):
             raise ValueError(f"sigma must have shape ({d}, d'), got {tuple(sigma.shape)}")
         self.sigma = sigma
         self.C = sigma @ sigma.T
-        if not bool(torch.isfinite(self.C).all()):
+        if not all_finite(self.C):
             raise ValueError("the covariance sigma sigma^T overflows: vol or sigma is too large")
 
     def _C(self, x):

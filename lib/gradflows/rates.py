@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._validation import as_tensor, check_bool, check_finite, check_ndim
+from ._validation import all_finite, as_tensor, check_bool, check_finite, check_ndim
 
 __all__ = ["loglog_slope", "semilog_slope"]
 
@@ -41,7 +41,7 @@ def _slope(u: torch.Tensor, v: torch.Tensor, stderr: bool, xname: str) -> float 
     check_bool("stderr", stderr)
     u0 = u - u.mean()
     spread = (u0 * u0).sum()
-    if not bool(torch.isfinite(spread)) or float(spread) == 0.0 or not bool(torch.isfinite(v).all()):
+    if not bool(torch.isfinite(spread)) or float(spread) == 0.0 or not all_finite(v):
         raise ValueError(
             f"{xname} must take at least two different values of moderate size (the fit is degenerate)"
         )

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from ._training import OPTIMIZERS, minimize
 from ._validation import (
+    all_finite,
     as_tensor,
     check_bool,
     check_callable,
@@ -131,7 +132,7 @@ def value_and_grad(fn, x: torch.Tensor, create_graph: bool = False) -> tuple[tor
         (g,) = torch.autograd.grad(u.sum(), xg, create_graph=create_graph, allow_unused=True)
     if g is None:
         g = torch.zeros_like(xg)
-    if not (bool(torch.isfinite(u).all()) and bool(torch.isfinite(g).all())):
+    if not (all_finite(u) and all_finite(g)):
         raise ValueError("fn(x) or its gradient is not finite at these x")
     return (u, g) if create_graph else (u.detach(), g.detach())
 
@@ -346,7 +347,7 @@ class TDGFResult:
         x = self.model.x_like(x, next(self.net.parameters()))
         with torch.no_grad():
             value = u(x)
-        if not bool(torch.isfinite(value).all()):
+        if not all_finite(value):
             raise ValueError("the price is not finite at these x (x too large for the network)")
         return value
 

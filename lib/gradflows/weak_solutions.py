@@ -17,6 +17,7 @@ import torch
 
 from ._errors import DivergenceError
 from ._validation import (
+    all_finite,
     as_real_tensor,
     as_tensor,
     check_finite,
@@ -48,7 +49,7 @@ def _argument(name: str, w, like: torch.Tensor | None = None) -> torch.Tensor:
 def _finite_value(what: str, name: str, value: torch.Tensor) -> torch.Tensor:
     """``value``, or :class:`~gradflows.DivergenceError` if it has NaN or infinite entries (inside a
     dynamics: the iteration diverged)."""
-    if not bool(torch.isfinite(value).all()):
+    if not all_finite(value):
         raise DivergenceError(
             f"{what} is not finite: {name} has NaN or infinite entries, or entries so large that the value "
             f"overflows; if {name} comes from an iteration, the iteration diverged: try a smaller step"
@@ -158,7 +159,7 @@ def kruzkov_functional(
     ]  # (k, p, m)
     integral = torch.trapezoid(integrand, t, dim=-1)
     out = integral + (0.5 * (w0 - y) ** 2)[None, :] * phi[:, :1]
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError("the Kruzkov functional overflows: w, w0, y, phi or dphi have entries too large")
     return out
 
