@@ -162,7 +162,9 @@ def seeds_json(path: str, logs: list[str], run: str = "make test-seeds") -> dict
     runs = []
     for log in logs:
         seeds: set[int] = set()
+        parts: set[str] = set()
         for claim, what, n, used, s in summary(log):
+            parts.add(claim.partition("-")[0])
             c = claims.setdefault(claim, {"checks": 0, "max_used": 0.0, "seeds": [], "worst": ""})
             c["checks"] += n
             if used >= c["max_used"]:
@@ -171,7 +173,12 @@ def seeds_json(path: str, logs: list[str], run: str = "make test-seeds") -> dict
             seeds |= set(s)
         mtime = time.strftime("%Y-%m-%d %H:%M", time.gmtime(os.path.getmtime(log)))
         runs.append(
-            {"log": os.path.basename(os.path.dirname(log)) or log, "date": mtime, "seeds": sorted(seeds)}
+            {
+                "log": os.path.basename(os.path.dirname(log)) or log,
+                "date": mtime,
+                "seeds": sorted(seeds),
+                "claims": sorted(parts, key=lambda c: _claim_key(c + "-0")),
+            }
         )
     data = {
         "run": run,
