@@ -392,7 +392,7 @@ def _l1_norm(c: Controls) -> torch.Tensor:
     return c.h * c.pointwise_norm().sum()
 
 
-#: The matrix norms of :func:`torch.linalg.matrix_norm`.
+#: The matrix norms of ``torch.linalg.matrix_norm``.
 _MATRIX_ORDS = (2, -2, 1, -1, math.inf, -math.inf)
 
 
@@ -400,7 +400,7 @@ def weight_l1_norm(c: Controls, ord: float | str = 2) -> torch.Tensor:
     """``int_0^T ||w(t)|| dt`` with the induced matrix norm ``ord`` (2: spectral; "fro": Frobenius).
 
     ``ord`` is one of ``2, -2, 1, -1, inf, -inf, "fro", "nuc"`` (those of
-    :func:`torch.linalg.matrix_norm`). The quantity bounded from below in claim TURN-7.
+    ``torch.linalg.matrix_norm``). The quantity bounded from below in claim TURN-7.
     """
     check_instance("c", c, Controls)
     if isinstance(ord, str):

@@ -177,7 +177,7 @@ class EntropySGD(torch.optim.Optimizer):
         self.outer_steps = 0  # in state_dict(): a resumed run continues the scoping
 
     def coupling(self, group: dict) -> float:
-        """The coupling of ``group`` (one of :attr:`param_groups`, or a dict with ``"gamma"`` and
+        """The coupling of ``group`` (one of ``param_groups``, or a dict with ``"gamma"`` and
         ``"scoping"``) at the current outer step: ``gamma (1 + scoping)^k``.
 
         Raises :class:`~gradflows.DivergenceError` when it overflows (scoping run for too many steps)."""

@@ -99,6 +99,8 @@ def _check_sizes(sizes) -> list[int]:
 class MLP(nn.Module):
     """Fully connected network ``R^{a_0} -> R^{a_{p+1}}`` with layer sizes ``sizes``.
 
+    Inputs are converted to the parameters' dtype and device; they must be finite real tensors.
+
     Parameters
     ----------
     sizes:
@@ -115,8 +117,6 @@ class MLP(nn.Module):
     generator:
         A CPU :class:`torch.Generator` for ``init="normal"`` (the draws are made on the CPU and
         copied to ``device``); unused by the other initializations.
-
-    Inputs are converted to the parameters' dtype and device; they must be finite real tensors.
     """
 
     def __init__(

@@ -243,8 +243,12 @@ def fit_controls(
         Initial controls (default: ``N(0, 0.1^2/d)`` weights and ``N(0, 0.1^2)`` biases
         from ``generator``, a CPU :class:`torch.Generator` or None).
 
-    Raises ``TypeError`` or ``ValueError`` naming a bad argument, and
-    :class:`~gradflows.DivergenceError` if the training diverges.
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument; the message names it.
+    gradflows.DivergenceError
+        If the training diverges.
     """
     x0, y = _check_data(x0, y)
     T, n_layers, iters = check_positive("T", T), check_int("n_layers", n_layers), check_int("iters", iters)
