@@ -34,6 +34,7 @@ __all__ = [
     "check_positive",
     "check_nonnegative",
     "check_real",
+    "positive_square",
     "check_range",
     "check_int",
     "check_bool",
@@ -123,6 +124,19 @@ def check_range(
         left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
         raise ValueError(f"{name} must lie in {left}{lo:g}, {hi:g}{right}, got {value!r}")
     return v
+
+
+def positive_square(name: str, value: float) -> float:
+    """``value**2`` for a positive ``value`` (a noise level ``sigma``, whose square sets a temperature);
+    ``ValueError`` if the square overflows or underflows to 0."""
+    v = check_positive(name, value)
+    try:
+        square = v**2
+    except OverflowError:
+        raise ValueError(f"{name}={value!r} is too large: {name}**2 overflows") from None
+    if square == 0:
+        raise ValueError(f"{name}={value!r} is too small: {name}**2 underflows to 0")
+    return square
 
 
 def check_prob(name: str, value: float) -> float:

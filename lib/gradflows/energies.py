@@ -32,8 +32,8 @@ from ._validation import (
     check_int,
     check_memory,
     check_ndim,
-    check_positive,
     check_range,
+    positive_square,
 )
 
 __all__ = [
@@ -52,18 +52,6 @@ __all__ = [
 ]
 
 _MAX_OT_SIZE = 2.5e7
-
-
-def _sigma_squared(sigma) -> float:
-    """``sigma**2`` for a positive ``sigma``; ``ValueError`` if it overflows or underflows to 0."""
-    sigma = check_positive("sigma", sigma)
-    try:
-        s2 = sigma**2
-    except OverflowError:
-        raise ValueError(f"sigma={sigma!r} is too large: sigma**2 overflows") from None
-    if s2 == 0:
-        raise ValueError(f"sigma={sigma!r} is too small: sigma**2 underflows to 0")
-    return s2
 
 
 def _finite_result(out: torch.Tensor, what: str, names: str) -> torch.Tensor:
@@ -111,7 +99,7 @@ def gibbs_density(f_values: torch.Tensor, x: torch.Tensor, sigma: float) -> torc
     ``03-mfld/02-langevin-gibbs``.
     """
     x = _grid(x)
-    s2 = _sigma_squared(sigma)
+    s2 = positive_square("sigma", sigma)
     f = _on_grid("f_values", f_values, x)
     if f.ndim != 1:
         raise ValueError(f"f_values must be 1-D like x, got shape {tuple(f.shape)}")
@@ -160,7 +148,7 @@ def free_energy_1d(
     ``F(m) = ∫ f dm``). Notebook ``03-mfld/02-langevin-gibbs``.
     """
     x = _grid(x)
-    s2 = _sigma_squared(sigma)
+    s2 = positive_square("sigma", sigma)
     m = _on_grid("density", density, x, density=True)
     f = _on_grid("f_values", f_values, x)
     ent = entropy_1d(m, x) if reference is None else relative_entropy_1d(m, reference, x)

@@ -23,7 +23,7 @@ from ._validation import (
     check_choice,
     check_int,
     check_memory,
-    check_positive,
+    positive_square,
 )
 from .nets import ACTIVATIONS
 
@@ -285,25 +285,13 @@ def gibbs_log_weights(X: Tensor, Z: Tensor, Y: Tensor, sigma: float, points: Ten
     with ``U(x) = |x|^2/2 + (d/2) log(2 pi)`` and :func:`mf_flat_derivative`, at the rows of ``points``.
     Used in notebooks/03-mfld/03 (first-order condition, Proposition 4).
     """
-    s2 = _sigma_squared(sigma)
+    s2 = positive_square("sigma", sigma)
     points = as_real_tensor("points", points, ndim=2)
     psi = mf_flat_derivative(X, Z, Y, points)
     U = 0.5 * points.square().sum(1) + 0.5 * points.shape[1] * math.log(2 * math.pi)
     corrected, printed = -(2 / s2) * psi - U, -(2 / s2) * (psi + U)
     _finite_result(corrected, "the log-weights", "X, Z, Y or points")
     return corrected, _finite_result(printed, "the log-weights", "X, Z, Y or points")
-
-
-def _sigma_squared(sigma) -> float:
-    """``sigma**2`` for a positive ``sigma``; ``ValueError`` if it overflows or underflows to 0."""
-    sigma = check_positive("sigma", sigma)
-    try:
-        s2 = sigma**2
-    except OverflowError:
-        raise ValueError(f"sigma={sigma!r} is too large: sigma**2 overflows") from None
-    if s2 == 0:
-        raise ValueError(f"sigma={sigma!r} is too small: sigma**2 underflows to 0")
-    return s2
 
 
 def grid_moments(log_w: Tensor, points: Tensor) -> tuple[Tensor, Tensor]:
@@ -380,7 +368,7 @@ def gibbs_form_covariance_errors(
             f"systems must have shape (R, n, 2) with n >= 2 particles, got {tuple(systems.shape)}"
         )
     points = as_real_tensor("points", points, ndim=2)
-    _sigma_squared(sigma)
+    positive_square("sigma", sigma)
     diff = []
     for r, Xr in enumerate(systems):
         C_part = torch.cov(Xr.T)
